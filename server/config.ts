@@ -1,0 +1,132 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Parsed once at boot; every problem is reported
+ * together so an operator fixes a bad deployment in one pass.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+    error: 'expected true or false',
+  })
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected a whole number')
+  .min(0, 'expected a port from 0 to 65535')
+  .max(65535, 'expected a port from 0 to 65535');
+
+const roleList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.enum(['http', 'smtp', 'scheduler'], { error: 'roles are http, smtp and scheduler' })).min(1));
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    ROLES: roleList.default(['http', 'smtp', 'scheduler']),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(3000),
+    PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ error: 'expected a URL such as https://mail.example.com' }).optional()),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+        .optional(),
+    ),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    EMBEDDED_PG_PORT: port.default(54329),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: z.preprocess(emptyAsUndefined, bool.optional()),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(12 * 3600),
+    JWT_ISSUER: z.string().min(1).default('orgmail'),
+    JWT_AUDIENCE: z.string().min(1).default('orgmail-api'),
+    DEFAULT_TIME_ZONE: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine(isTimeZone, 'expected an IANA time zone such as Asia/Shanghai'),
+    BOOTSTRAP_TENANT_SLUG: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes')
+      .default('demo'),
+    BOOTSTRAP_TENANT_NAME: z.string().min(1).default('示例科技有限公司'),
+    BOOTSTRAP_DOMAIN: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i, 'expected a domain name')
+      .default('demo.orgmail.test'),
+  })
+  .transform((env) => ({
+    env: env.NODE_ENV,
+    roles: new Set(env.ROLES),
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    },
+    dataDir: path.resolve(env.DATA_DIR),
+    database: env.DATABASE_URL
+      ? { mode: 'external' as const, url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
+      : { mode: 'embedded' as const, port: env.EMBEDDED_PG_PORT, poolSize: env.DATABASE_POOL_SIZE },
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? false },
+    jwt: {
+      secret: env.JWT_SECRET,
+      ttlSeconds: env.JWT_TTL_SECONDS,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    defaultTimeZone: env.DEFAULT_TIME_ZONE,
+    bootstrap: {
+      tenantSlug: env.BOOTSTRAP_TENANT_SLUG,
+      tenantName: env.BOOTSTRAP_TENANT_NAME,
+      domain: env.BOOTSTRAP_DOMAIN.toLowerCase(),
+    },
+  }));
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parse an environment (process.env by default). Throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(environment)';
+    const name = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
+    // Never echo a secret back, not even a malformed one.
+    const raw = name && !SECRET_KEYS.has(name) ? env[name] : undefined;
+    const shown = raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 60 ? raw.slice(0, 57) + '...' : raw)})`;
+    return `${key}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(problems);
+}

@@ -1,0 +1,10 @@
+export { AccountService } from './account.service';
+export { registerAuthRoutes } from './auth.routes';
+export type { ExternalIdentity, IdentityProvider } from './identity-provider.port';
+export { JwtService, type JwtOptions } from './jwt.service';
+export { LocalLoginService, SECURITY_POLICY_KEY } from './local-login.service';
+export { LoginAttempt } from './login-attempt.entity';
+export { PasswordHasher } from './password-hasher';
+export { SecurityPolicyService } from './security-policy.service';
+export { TokenAuthenticator } from './token-authenticator';
+export { Totp } from './totp';

@@ -1,0 +1,60 @@
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { Role, TokenScope } from '../../../shared/auth';
+import { ErrorCodes } from '../../../shared/errors';
+import type { Clock } from '../../platform/clock';
+import { UnauthenticatedError } from '../../platform/errors';
+import type { Actor } from '../../platform/http/actor';
+
+export interface JwtOptions {
+  key: Buffer;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+const Claims = z.object({
+  sub: z.uuid(),
+  tid: z.uuid(),
+  roles: z.array(Role).min(1),
+  scope: TokenScope,
+});
+
+/** HS256 only: the algorithm is pinned on verify, so `alg: none` or RS/HS confusion is refused. */
+export class JwtService {
+  constructor(
+    private readonly options: JwtOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  sign(actor: Actor, ttlSeconds = this.options.ttlSeconds): { token: string; expiresAt: Date } {
+    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
+    const exp = nowSeconds + ttlSeconds;
+    const token = jwt.sign(
+      { tid: actor.tenantId, roles: actor.roles, scope: actor.scope, iat: nowSeconds, exp },
+      this.options.key,
+      { algorithm: 'HS256', issuer: this.options.issuer, audience: this.options.audience, subject: actor.memberId },
+    );
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  verify(token: string): Actor {
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, this.options.key, {
+        algorithms: ['HS256'],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+      });
+    } catch (err) {
+      if (err instanceof jwt.TokenExpiredError) {
+        throw new UnauthenticatedError('Your session has expired, sign in again', ErrorCodes.tokenExpired);
+      }
+      throw new UnauthenticatedError('The access token is not valid');
+    }
+    const claims = Claims.safeParse(payload);
+    if (!claims.success) throw new UnauthenticatedError('The access token is not valid');
+    return { tenantId: claims.data.tid, memberId: claims.data.sub, roles: claims.data.roles, scope: claims.data.scope };
+  }
+}

@@ -1,0 +1,5 @@
+export { Domain } from './domain.entity';
+export { Setting } from './setting.entity';
+export { SettingsService } from './settings.service';
+export { Tenant, type TenantStatus } from './tenant.entity';
+export { TenantsService, type NewTenant } from './tenants.service';

@@ -1,0 +1,46 @@
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../../config';
+import type { Logger } from '../logger';
+import { connectAndMigrate } from './connect';
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
+
+export interface Database {
+  ds: DataSource;
+  embedded?: RunningPostgres;
+  close(): Promise<void>;
+}
+
+const EMBEDDED_DB = 'orgmail';
+
+/** The configured PostgreSQL, or an embedded one under DATA_DIR when DATABASE_URL is unset. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  let embedded: RunningPostgres | undefined;
+  let url: string;
+  if (config.database.mode === 'external') {
+    url = config.database.url;
+  } else {
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(config.dataDir, 'pg'),
+      port: config.database.port,
+      logger,
+    });
+    await ensureDatabase(embedded.url('postgres'), EMBEDDED_DB);
+    url = embedded.url(EMBEDDED_DB);
+  }
+  let ds: DataSource;
+  try {
+    ds = await connectAndMigrate(url, config.database.poolSize);
+  } catch (err) {
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    ds,
+    embedded,
+    close: async () => {
+      await ds.destroy().catch((err) => logger.warn({ err }, 'closing the database pool failed'));
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes. Clients switch on these, so a code is never renamed or reused:
+ * add new ones, deprecate old ones.
+ */
+export const ErrorCodes = {
+  validation: 'validation_failed',
+  badRequest: 'bad_request',
+  unauthenticated: 'unauthenticated',
+  tokenExpired: 'token_expired',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  rateLimited: 'rate_limited',
+  internal: 'internal',
+  unavailable: 'unavailable',
+  upstream: 'upstream_error',
+  // auth
+  invalidCredentials: 'auth.invalid_credentials',
+  accountLocked: 'auth.account_locked',
+  accountSuspended: 'auth.account_suspended',
+  totpRequired: 'auth.totp_required',
+  totpInvalid: 'auth.totp_invalid',
+  totpEnrollmentRequired: 'auth.totp_enrollment_required',
+  passwordChangeRequired: 'auth.password_change_required',
+  passwordTooWeak: 'auth.password_too_weak',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export const ErrorEnvelope = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+    requestId: z.string(),
+  }),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;

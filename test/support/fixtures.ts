@@ -1,0 +1,42 @@
+import type { Role } from '../../shared/auth';
+import type { TestApp } from './test-app';
+
+let seq = 0;
+
+/** A tenant with its primary domain. */
+export async function createTenant(app: TestApp, slug = `org${++seq}${Date.now() % 100000}`) {
+  const { tenant } = await app.services.tenants.ensure({
+    slug,
+    name: `测试公司 ${slug}`,
+    timeZone: 'Asia/Shanghai',
+    primaryDomain: `${slug}.test`,
+  });
+  return tenant;
+}
+
+/** A local account with a known password, already past its first-login password change. */
+export async function createLocalUser(
+  app: TestApp,
+  tenantId: string,
+  opts: { username?: string; password?: string; roles?: Role[]; displayName?: string } = {},
+) {
+  const username = opts.username ?? `user${++seq}`;
+  const password = opts.password ?? 'correct horse battery staple';
+  const created = await app.services.accounts.createLocalAccount(tenantId, {
+    username,
+    displayName: opts.displayName ?? username,
+    roles: opts.roles ?? ['admin'],
+  });
+  if (!created) throw new Error(`user ${username} exists`);
+  const passwordHash = await app.services.hasher.hash(password);
+  await app.ds.query(
+    `UPDATE members SET password_hash = $3, is_password_change_required = false WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, created.member.id, passwordHash],
+  );
+  return { member: created.member, username, password };
+}
+
+/** A full-scope token for a member, signed like a real sign-in would be. */
+export function tokenFor(app: TestApp, tenantId: string, memberId: string, roles: Role[]): string {
+  return app.services.jwt.sign({ tenantId, memberId, roles, scope: 'full' }).token;
+}
