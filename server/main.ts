@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { createHttp, createServices } from './app';
 import { bootstrapEmbedded } from './bootstrap';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'shutdown step failed'));
+    for (const stop of stops.reverse())
+      await stop().catch((err) => logger.error({ err }, 'shutdown step failed'));
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -48,7 +50,9 @@ async function main(): Promise<void> {
           `OrgMail is running (${[...config.roles].join(', ')}).`,
           `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)`,
           `  Health:     ${base}/healthz  ${base}/readyz`,
-          config.database.mode === 'embedded' ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}` : '',
+          config.database.mode === 'embedded'
+            ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}`
+            : '',
           '',
         ]
           .filter((l) => l !== '')
@@ -61,13 +65,15 @@ async function main(): Promise<void> {
   }
 }
 
-function listen(app: import('express').Express, host: string, port: number): Promise<Server> {
+function listen(app: Express, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new StartupError(`Port ${port} on ${host} is already in use. Set PORT to a free port.`));
-      else if (err.code === 'EACCES') reject(new StartupError(`Not allowed to listen on ${host}:${port}. Choose a port above 1024.`));
+      if (err.code === 'EADDRINUSE')
+        reject(new StartupError(`Port ${port} on ${host} is already in use. Set PORT to a free port.`));
+      else if (err.code === 'EACCES')
+        reject(new StartupError(`Not allowed to listen on ${host}:${port}. Choose a port above 1024.`));
       else reject(err);
     });
   });

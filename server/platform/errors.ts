@@ -32,13 +32,21 @@ export class ValidationError extends AppError {
 }
 
 export class UnauthenticatedError extends AppError {
-  constructor(message = 'Authentication required', code: ErrorCode = ErrorCodes.unauthenticated, options: AppErrorOptions = {}) {
+  constructor(
+    message = 'Authentication required',
+    code: ErrorCode = ErrorCodes.unauthenticated,
+    options: AppErrorOptions = {},
+  ) {
     super(code, 401, message, options);
   }
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message = 'You do not have permission to do this', code: ErrorCode = ErrorCodes.forbidden, options: AppErrorOptions = {}) {
+  constructor(
+    message = 'You do not have permission to do this',
+    code: ErrorCode = ErrorCodes.forbidden,
+    options: AppErrorOptions = {},
+  ) {
     super(code, 403, message, options);
   }
 }
@@ -56,8 +64,15 @@ export class ConflictError extends AppError {
 }
 
 export class RateLimitedError extends AppError {
-  constructor(message: string, retryAfterSeconds: number, code: ErrorCode = ErrorCodes.rateLimited, status = 429) {
-    super(code, status, message, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+  constructor(
+    message: string,
+    retryAfterSeconds: number,
+    code: ErrorCode = ErrorCodes.rateLimited,
+    status = 429,
+  ) {
+    super(code, status, message, {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
   }
 }
 

@@ -42,7 +42,13 @@ export function createLogger(config: LoggerConfig, destination?: pino.Destinatio
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (config.pretty && !destination) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
+    });
   }
   return destination ? pino(options, destination) : pino(options);
 }

@@ -18,14 +18,18 @@ export async function loadMasterSecret(configured: string | undefined, dataDir: 
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   // `wx`: two processes starting at once must not each write a different secret.
-  await fs.writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  await fs
+    .writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' })
+    .catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
   return (await fs.readFile(file, 'utf8')).trim();
 }
 
 export function deriveKey(master: string, purpose: string, length = 32): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(master, 'utf8'), Buffer.from('orgmail'), Buffer.from(purpose), length));
+  return Buffer.from(
+    hkdfSync('sha256', Buffer.from(master, 'utf8'), Buffer.from('orgmail'), Buffer.from(purpose), length),
+  );
 }
 
 /** Seals small secrets (TOTP seeds, relay passwords) at rest with AES-256-GCM. */
@@ -49,6 +53,8 @@ export class SecretBox {
     const body = Buffer.from(bodyText, 'base64url');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(ivText, 'base64url'));
     decipher.setAuthTag(body.subarray(body.length - 16));
-    return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString(
+      'utf8',
+    );
   }
 }

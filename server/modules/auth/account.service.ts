@@ -30,7 +30,11 @@ export class AccountService {
     const member = await this.member(actor);
     if (member.totpEnabledAt) throw new ConflictError('Two-factor authentication is already on');
     const secret = this.d.totp.newSecret();
-    await this.d.ds.manager.update(Member, { tenantId: actor.tenantId, id: member.id }, { totpSecret: this.d.box.seal(secret) });
+    await this.d.ds.manager.update(
+      Member,
+      { tenantId: actor.tenantId, id: member.id },
+      { totpSecret: this.d.box.seal(secret) },
+    );
     const label = member.username ?? member.email ?? member.displayName;
     return { secret, otpauthUrl: this.d.totp.uri(secret, this.d.issuer, label) };
   }
@@ -40,7 +44,8 @@ export class AccountService {
     if (member.totpEnabledAt) throw new ConflictError('Two-factor authentication is already on');
     if (!member.totpSecret) throw new ValidationError('Start two-factor setup first');
     const step = this.d.totp.verify(this.d.box.open(member.totpSecret), code, null);
-    if (step === null) throw new AppError(ErrorCodes.totpInvalid, 400, 'That code is not right; check the time on your phone');
+    if (step === null)
+      throw new AppError(ErrorCodes.totpInvalid, 400, 'That code is not right; check the time on your phone');
     await this.d.ds.transaction(async (em) => {
       await em.update(
         Member,
@@ -125,7 +130,10 @@ export class AccountService {
   }
 
   private async member(actor: Actor): Promise<Member> {
-    const member = await this.d.ds.manager.findOneBy(Member, { tenantId: actor.tenantId, id: actor.memberId });
+    const member = await this.d.ds.manager.findOneBy(Member, {
+      tenantId: actor.tenantId,
+      id: actor.memberId,
+    });
     if (!member) throw new NotFoundError('Member');
     return member;
   }

@@ -1,4 +1,11 @@
-import { ChangePasswordBody, LoginBody, SecurityPolicy, SessionDto, TotpEnableBody, TotpSetupDto } from '../../../shared/auth';
+import {
+  ChangePasswordBody,
+  LoginBody,
+  SecurityPolicy,
+  SessionDto,
+  TotpEnableBody,
+  TotpSetupDto,
+} from '../../../shared/auth';
 import type { ApiRegistry } from '../../platform/http/api-router';
 import type { AccountService } from './account.service';
 import type { LocalLoginService } from './local-login.service';

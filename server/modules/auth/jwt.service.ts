@@ -33,7 +33,12 @@ export class JwtService {
     const token = jwt.sign(
       { tid: actor.tenantId, roles: actor.roles, scope: actor.scope, iat: nowSeconds, exp },
       this.options.key,
-      { algorithm: 'HS256', issuer: this.options.issuer, audience: this.options.audience, subject: actor.memberId },
+      {
+        algorithm: 'HS256',
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        subject: actor.memberId,
+      },
     );
     return { token, expiresAt: new Date(exp * 1000) };
   }
@@ -55,6 +60,11 @@ export class JwtService {
     }
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError('The access token is not valid');
-    return { tenantId: claims.data.tid, memberId: claims.data.sub, roles: claims.data.roles, scope: claims.data.scope };
+    return {
+      tenantId: claims.data.tid,
+      memberId: claims.data.sub,
+      roles: claims.data.roles,
+      scope: claims.data.scope,
+    };
   }
 }

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { SecurityPolicy, type LoginBody, type SessionDto } from '../../../shared/auth';
 import { ErrorCodes } from '../../../shared/errors';
 import type { Clock } from '../../platform/clock';
-import { AppError, RateLimitedError, UnauthenticatedError } from '../../platform/errors';
+import { type AppError, RateLimitedError, UnauthenticatedError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/http/actor';
 import type { SecretBox } from '../../platform/secrets';
 import type { AuditService } from '../admin';
@@ -38,7 +38,8 @@ export class LocalLoginService {
   constructor(private readonly d: LocalLoginDeps) {}
 
   async login(body: LoginBody, ctx: RequestContext): Promise<SessionDto> {
-    const invalid = () => new UnauthenticatedError('Wrong organization, user name or password', ErrorCodes.invalidCredentials);
+    const invalid = () =>
+      new UnauthenticatedError('Wrong organization, user name or password', ErrorCodes.invalidCredentials);
     const tenant = await this.d.tenants.findBySlug(body.tenant);
     if (!tenant || tenant.status !== 'active') {
       await this.d.hasher.verify(null, body.password);
@@ -71,7 +72,10 @@ export class LocalLoginService {
     let scope: 'full' | 'enroll' = 'full';
     if (member.totpEnabledAt && member.totpSecret) {
       if (!body.totpCode) {
-        throw new UnauthenticatedError('Enter the 6-digit code from your authenticator app', ErrorCodes.totpRequired);
+        throw new UnauthenticatedError(
+          'Enter the 6-digit code from your authenticator app',
+          ErrorCodes.totpRequired,
+        );
       }
       const step = this.d.totp.verify(
         this.d.box.open(member.totpSecret),
@@ -80,7 +84,10 @@ export class LocalLoginService {
       );
       if (step === null) {
         await this.recordFailure(tenant.id, login, ctx, member, policy, now);
-        throw new UnauthenticatedError('The authenticator code is wrong or already used', ErrorCodes.totpInvalid);
+        throw new UnauthenticatedError(
+          'The authenticator code is wrong or already used',
+          ErrorCodes.totpInvalid,
+        );
       }
       member.totpLastStep = String(step);
     } else if (policy.requireTotp && privileged) {
@@ -134,7 +141,10 @@ export class LocalLoginService {
       [tenantId, ip, since],
     );
     if (count >= IP_FAILURE_LIMIT) {
-      throw new RateLimitedError('Too many failed sign-ins from your network; try again later', policy.lockoutWindowMinutes * 60);
+      throw new RateLimitedError(
+        'Too many failed sign-ins from your network; try again later',
+        policy.lockoutWindowMinutes * 60,
+      );
     }
   }
 
@@ -174,7 +184,13 @@ export class LocalLoginService {
     });
   }
 
-  private async recordAttempt(em: EntityManager, tenantId: string, login: string, ip: string | null, ok: boolean) {
+  private async recordAttempt(
+    em: EntityManager,
+    tenantId: string,
+    login: string,
+    ip: string | null,
+    ok: boolean,
+  ) {
     await em.insert(LoginAttempt, { tenantId, login, ip, isSuccess: ok, createdAt: this.d.clock.now() });
   }
 

@@ -19,7 +19,14 @@ export class SecurityPolicyService {
   update(actor: Actor, next: SecurityPolicy, ctx: RequestContext): Promise<SecurityPolicy> {
     return this.ds.transaction(async (em) => {
       const before = await this.settings.get(actor.tenantId, SECURITY_POLICY_KEY, SecurityPolicy, em);
-      const saved = await this.settings.set(em, actor.tenantId, SECURITY_POLICY_KEY, SecurityPolicy, next, actor.memberId);
+      const saved = await this.settings.set(
+        em,
+        actor.tenantId,
+        SECURITY_POLICY_KEY,
+        SecurityPolicy,
+        next,
+        actor.memberId,
+      );
       await this.audit.record(em, {
         tenantId: actor.tenantId,
         actorType: 'member',

@@ -8,7 +8,9 @@ export async function connectAndMigrate(url: string, poolSize: number): Promise<
   try {
     await ds.initialize();
   } catch (err) {
-    throw new StartupError(`Cannot connect to the database at ${describe(url)}: ${reason(err)}`, { cause: err });
+    throw new StartupError(`Cannot connect to the database at ${describe(url)}: ${reason(err)}`, {
+      cause: err,
+    });
   }
   try {
     await ds.runMigrations({ transaction: 'each' });

@@ -59,7 +59,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     createPostgresUser: os.userInfo().uid === 0,
     // The builtin C.UTF-8 provider gives Unicode-aware lower()/upper() and character classes
     // independent of the host's installed locales, which is what Chinese and mixed text need.
-    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--locale=C.UTF-8'],
+    initdbFlags: [
+      '--encoding=UTF8',
+      '--locale-provider=builtin',
+      '--builtin-locale=C.UTF-8',
+      '--locale=C.UTF-8',
+    ],
     postgresFlags: [
       '-c',
       'listen_addresses=127.0.0.1',

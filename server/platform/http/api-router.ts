@@ -1,9 +1,9 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type Response, type Router } from 'express';
-import { z, type ZodType } from 'zod';
+import { type z, type ZodType } from 'zod';
 import type { Role } from '../../../shared/auth';
 import { ErrorCodes, ErrorEnvelope } from '../../../shared/errors';
-import { AppError, ForbiddenError, UnauthenticatedError, ValidationError } from '../errors';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors';
 import type { Actor, Authenticator, RequestContext } from './actor';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -11,7 +11,12 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** `public`: no token. Otherwise a verified token, optionally with one of `roles`. */
 export type RouteAuth = 'public' | { roles?: Role[]; allowEnrollScope?: boolean };
 
-export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType, R extends ZodType | null> {
+export interface RouteSpec<
+  P extends ZodType,
+  Q extends ZodType,
+  B extends ZodType,
+  R extends ZodType | null,
+> {
   method: Method;
   /** Express-style path below /api/v1, e.g. `/members/:id`. */
   path: string;
@@ -69,7 +74,8 @@ export class ApiRegistry {
     this.document(spec);
     const status = spec.status ?? (spec.response === null ? 204 : 200);
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
-      const actor = spec.auth === 'public' ? await this.optionalActor(req) : await this.requireActor(req, spec.auth);
+      const actor =
+        spec.auth === 'public' ? await this.optionalActor(req) : await this.requireActor(req, spec.auth);
       const input = {
         params: parse(spec.params, req.params, 'path'),
         query: parse(spec.query, req.query, 'query'),
@@ -85,7 +91,9 @@ export class ApiRegistry {
       if (this.options.validateResponses) {
         const checked = spec.response.safeParse(result);
         if (!checked.success) {
-          throw new Error(`Response of ${spec.method.toUpperCase()} ${spec.path} breaks its schema: ${checked.error.message}`);
+          throw new Error(
+            `Response of ${spec.method.toUpperCase()} ${spec.path} breaks its schema: ${checked.error.message}`,
+          );
         }
       }
       res.status(status).json(result);
@@ -102,7 +110,11 @@ export class ApiRegistry {
   }
 
   openApiDocument(info: { title: string; version: string }): unknown {
-    this.openapi.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    this.openapi.registerComponent('securitySchemes', 'bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
     return new OpenApiGeneratorV31(this.openapi.definitions).generateDocument({
       openapi: '3.1.0',
       info,
@@ -129,8 +141,14 @@ export class ApiRegistry {
     return actor;
   }
 
-  private document(spec: RouteSpec<ZodType, ZodType, ZodType, ZodType | null>, contentType = 'application/json') {
-    const errorResponse = { description: 'Error', content: { 'application/json': { schema: ErrorEnvelope } } };
+  private document(
+    spec: RouteSpec<ZodType, ZodType, ZodType, ZodType | null>,
+    contentType = 'application/json',
+  ) {
+    const errorResponse = {
+      description: 'Error',
+      content: { 'application/json': { schema: ErrorEnvelope } },
+    };
     const status = spec.status ?? (spec.response === null ? 204 : 200);
     this.openapi.registerPath({
       method: spec.method,
@@ -176,4 +194,3 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
 function contextOf(req: Request): RequestContext {
   return { requestId: req.id, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 }
-

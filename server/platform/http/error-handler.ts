@@ -27,17 +27,25 @@ export function toAppError(err: unknown): AppError | undefined {
   }
   // PostgreSQL SQLSTATE codes, surfaced by TypeORM's QueryFailedError.
   const sqlState = (err as { driverError?: { code?: string } })?.driverError?.code ?? e?.code;
-  if (sqlState === '23505') return new AppError(ErrorCodes.conflict, 409, 'That already exists', { cause: err });
+  if (sqlState === '23505')
+    return new AppError(ErrorCodes.conflict, 409, 'That already exists', { cause: err });
   if (sqlState === '23503')
     return new AppError(ErrorCodes.conflict, 409, 'A referenced record does not exist', { cause: err });
   if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008')
     return new AppError(ErrorCodes.badRequest, 400, 'A value has an invalid format', { cause: err });
   if (sqlState === '57P01' || sqlState === '57P03' || sqlState === '08006' || sqlState === '08001')
-    return new AppError(ErrorCodes.unavailable, 503, 'The database is unavailable, try again shortly', { cause: err });
+    return new AppError(ErrorCodes.unavailable, 503, 'The database is unavailable, try again shortly', {
+      cause: err,
+    });
   return undefined;
 }
 
-export function errorEnvelope(code: string, message: string, requestId: string, details?: unknown): ErrorEnvelope {
+export function errorEnvelope(
+  code: string,
+  message: string,
+  requestId: string,
+  details?: unknown,
+): ErrorEnvelope {
   return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
 }
 
@@ -53,7 +61,9 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (appError.status >= 500) logger.error({ err, requestId }, appError.message);
     for (const [name, value] of Object.entries(appError.headers ?? {})) res.setHeader(name, value);
-    res.status(appError.status).json(errorEnvelope(appError.code, appError.message, requestId, appError.details));
+    res
+      .status(appError.status)
+      .json(errorEnvelope(appError.code, appError.message, requestId, appError.details));
   };
 }
 

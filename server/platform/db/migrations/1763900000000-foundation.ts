@@ -81,8 +81,12 @@ export class Foundation1763900000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, id)
       )`);
-    await q.query(`CREATE INDEX audit_log_tenant_created_idx ON audit_log (tenant_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX audit_log_tenant_action_idx ON audit_log (tenant_id, action, created_at DESC)`);
+    await q.query(
+      `CREATE INDEX audit_log_tenant_created_idx ON audit_log (tenant_id, created_at DESC, id DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX audit_log_tenant_action_idx ON audit_log (tenant_id, action, created_at DESC)`,
+    );
 
     await q.query(`
       CREATE TABLE job_runs (
@@ -101,7 +105,9 @@ export class Foundation1763900000000 implements MigrationInterface {
         heartbeat_at timestamptz,
         PRIMARY KEY (tenant_id, id)
       )`);
-    await q.query(`CREATE INDEX job_runs_tenant_job_started_idx ON job_runs (tenant_id, job, started_at DESC)`);
+    await q.query(
+      `CREATE INDEX job_runs_tenant_job_started_idx ON job_runs (tenant_id, job, started_at DESC)`,
+    );
 
     await q.query(`
       CREATE TABLE settings (
@@ -129,7 +135,15 @@ export class Foundation1763900000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['login_attempts', 'settings', 'job_runs', 'audit_log', 'members', 'domains', 'tenants']) {
+    for (const table of [
+      'login_attempts',
+      'settings',
+      'job_runs',
+      'audit_log',
+      'members',
+      'domains',
+      'tenants',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }
