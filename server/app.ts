@@ -55,7 +55,20 @@ export function createServices(deps: AppDeps) {
   const accounts = new AccountService({ ds, audit, hasher, totp, box, clock, issuer: 'OrgMail' });
   const securityPolicy = new SecurityPolicyService(ds, settings, audit);
   const authenticator = new TokenAuthenticator(jwt, ds);
-  return { audit, tenants, settings, box, hasher, totp, jwt, members, login, accounts, securityPolicy, authenticator };
+  return {
+    audit,
+    tenants,
+    settings,
+    box,
+    hasher,
+    totp,
+    jwt,
+    members,
+    login,
+    accounts,
+    securityPolicy,
+    authenticator,
+  };
 }
 
 export function createHttp(deps: AppDeps, services: Services): Express {
@@ -63,7 +76,11 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     validateResponses: deps.config.env !== 'production',
     basePath: API_BASE,
   });
-  registerAuthRoutes(api, { login: services.login, accounts: services.accounts, policy: services.securityPolicy });
+  registerAuthRoutes(api, {
+    login: services.login,
+    accounts: services.accounts,
+    policy: services.securityPolicy,
+  });
   registerMemberRoutes(api, services.members);
   return createHttpApp({
     logger: deps.logger,

@@ -26,7 +26,9 @@ const roleList = z
       .map((r) => r.trim())
       .filter(Boolean),
   )
-  .pipe(z.array(z.enum(['http', 'smtp', 'scheduler'], { error: 'roles are http, smtp and scheduler' })).min(1));
+  .pipe(
+    z.array(z.enum(['http', 'smtp', 'scheduler'], { error: 'roles are http, smtp and scheduler' })).min(1),
+  );
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
@@ -36,7 +38,10 @@ export const ConfigSchema = z
     ROLES: roleList.default(['http', 'smtp', 'scheduler']),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),
-    PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ error: 'expected a URL such as https://mail.example.com' }).optional()),
+    PUBLIC_URL: z.preprocess(
+      emptyAsUndefined,
+      z.url({ error: 'expected a URL such as https://mail.example.com' }).optional(),
+    ),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z.preprocess(
       emptyAsUndefined,
@@ -50,8 +55,16 @@ export const ConfigSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: z.preprocess(emptyAsUndefined, bool.optional()),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
-    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
-    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(12 * 3600),
+    JWT_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(32, 'must be at least 32 characters').optional(),
+    ),
+    JWT_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86400)
+      .default(12 * 3600),
     JWT_ISSUER: z.string().min(1).default('orgmail'),
     JWT_AUDIENCE: z.string().min(1).default('orgmail-api'),
     DEFAULT_TIME_ZONE: z
@@ -125,7 +138,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
     // Never echo a secret back, not even a malformed one.
     const raw = name && !SECRET_KEYS.has(name) ? env[name] : undefined;
-    const shown = raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 60 ? raw.slice(0, 57) + '...' : raw)})`;
+    const shown =
+      raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 60 ? raw.slice(0, 57) + '...' : raw)})`;
     return `${key}: ${issue.message}${shown}`;
   });
   throw new ConfigError(problems);

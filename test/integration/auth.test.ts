@@ -12,14 +12,20 @@ describe('auth: local sign-in, lockout and 2FA', () => {
   });
   after(() => app.close());
 
-  const login = (body: Record<string, unknown>) => request(app.url).post('/api/v1/auth/login').send({ tenant: 'acme', ...body });
+  const login = (body: Record<string, unknown>) =>
+    request(app.url)
+      .post('/api/v1/auth/login')
+      .send({ tenant: 'acme', ...body });
 
   it('signs in with the right password and reads /me with the token', async () => {
     const user = await createLocalUser(app, tenant.id, { username: 'Alice' });
     const res = await login({ username: 'alice', password: user.password }).expect(200);
     expect(res.body.scope).to.equal('full');
     expect(res.body.member).to.include({ username: 'Alice', status: 'active' });
-    const me = await request(app.url).get('/api/v1/me').set('authorization', `Bearer ${res.body.token}`).expect(200);
+    const me = await request(app.url)
+      .get('/api/v1/me')
+      .set('authorization', `Bearer ${res.body.token}`)
+      .expect(200);
     expect(me.body.id).to.equal(user.member.id);
   });
 
@@ -69,7 +75,10 @@ describe('auth: local sign-in, lockout and 2FA', () => {
     const res = await login({ username: 'newadmin', password: created!.oneTimePassword }).expect(200);
     expect(res.body.scope).to.equal('enroll');
     const auth = `Bearer ${res.body.token}`;
-    const blocked = await request(app.url).get(`/api/v1/members/${created!.member.id}`).set('authorization', auth).expect(403);
+    const blocked = await request(app.url)
+      .get(`/api/v1/members/${created!.member.id}`)
+      .set('authorization', auth)
+      .expect(403);
     expect(blocked.body.error.code).to.equal('auth.totp_enrollment_required');
     await request(app.url)
       .post('/api/v1/auth/password')
@@ -89,9 +98,16 @@ describe('auth: local sign-in, lockout and 2FA', () => {
     const user = await createLocalUser(app, tenant.id, { username: 'erin' });
     const first = await login({ username: 'erin', password: user.password }).expect(200);
     const auth = `Bearer ${first.body.token}`;
-    const setup = await request(app.url).post('/api/v1/auth/totp/setup').set('authorization', auth).expect(200);
+    const setup = await request(app.url)
+      .post('/api/v1/auth/totp/setup')
+      .set('authorization', auth)
+      .expect(200);
     expect(setup.body.otpauthUrl).to.match(/^otpauth:\/\/totp\//);
-    await request(app.url).post('/api/v1/auth/totp/enable').set('authorization', auth).send({ code: '000000' }).expect(400);
+    await request(app.url)
+      .post('/api/v1/auth/totp/enable')
+      .set('authorization', auth)
+      .send({ code: '000000' })
+      .expect(400);
     await request(app.url)
       .post('/api/v1/auth/totp/enable')
       .set('authorization', auth)
@@ -120,11 +136,18 @@ describe('auth: local sign-in, lockout and 2FA', () => {
     expect(policy.body.requireTotp).to.equal(true);
     const res = await login({ username: 'frank', password: boss.password }).expect(200);
     expect(res.body.scope).to.equal('enroll');
-    await request(app.url).get('/api/v1/admin/security-policy').set('authorization', `Bearer ${res.body.token}`).expect(403);
-    await request(app.url).post('/api/v1/auth/totp/setup').set('authorization', `Bearer ${res.body.token}`).expect(200);
-    const audit = await app.ds.query(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'policy.security_updated'`, [
-      tenant.id,
-    ]);
+    await request(app.url)
+      .get('/api/v1/admin/security-policy')
+      .set('authorization', `Bearer ${res.body.token}`)
+      .expect(403);
+    await request(app.url)
+      .post('/api/v1/auth/totp/setup')
+      .set('authorization', `Bearer ${res.body.token}`)
+      .expect(200);
+    const audit = await app.ds.query(
+      `SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'policy.security_updated'`,
+      [tenant.id],
+    );
     expect(audit[0].details.after.requireTotp).to.equal(true);
   });
 
@@ -132,7 +155,10 @@ describe('auth: local sign-in, lockout and 2FA', () => {
     const user = await createLocalUser(app, tenant.id, { username: 'gina' });
     const res = await login({ username: 'gina', password: user.password }).expect(200);
     await app.ds.query(`UPDATE members SET status = 'suspended' WHERE id = $1`, [user.member.id]);
-    const denied = await request(app.url).get('/api/v1/me').set('authorization', `Bearer ${res.body.token}`).expect(401);
+    const denied = await request(app.url)
+      .get('/api/v1/me')
+      .set('authorization', `Bearer ${res.body.token}`)
+      .expect(401);
     expect(denied.body.error.code).to.equal('auth.account_suspended');
     const refused = await login({ username: 'gina', password: user.password }).expect(401);
     expect(refused.body.error.code).to.equal('auth.account_suspended');
@@ -142,7 +168,10 @@ describe('auth: local sign-in, lockout and 2FA', () => {
     const user = await createLocalUser(app, tenant.id, { username: 'hank' });
     const res = await login({ username: 'hank', password: user.password }).expect(200);
     app.clock.advance(13 * 3600_000);
-    const expired = await request(app.url).get('/api/v1/me').set('authorization', `Bearer ${res.body.token}`).expect(401);
+    const expired = await request(app.url)
+      .get('/api/v1/me')
+      .set('authorization', `Bearer ${res.body.token}`)
+      .expect(401);
     expect(expired.body.error.code).to.equal('token_expired');
     await request(app.url).get('/api/v1/me').set('authorization', 'Token abc').expect(401);
     await request(app.url).get('/api/v1/me').expect(401);

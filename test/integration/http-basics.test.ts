@@ -23,11 +23,16 @@ describe('HTTP basics', () => {
     await app.ds.query(`DELETE FROM migrations`);
     const res = await request(app.url).get('/readyz').expect(503);
     expect(res.body.checks).to.deep.equal({ database: true, migrations: false });
-    await app.ds.query(`INSERT INTO migrations (timestamp, name) VALUES (1763900000000, 'Foundation1763900000000')`);
+    await app.ds.query(
+      `INSERT INTO migrations (timestamp, name) VALUES (1763900000000, 'Foundation1763900000000')`,
+    );
   });
 
   it('answers unknown routes with the error envelope and echoes a request id', async () => {
-    const res = await request(app.url).get('/api/v1/does-not-exist').set('x-request-id', 'abc-123').expect(404);
+    const res = await request(app.url)
+      .get('/api/v1/does-not-exist')
+      .set('x-request-id', 'abc-123')
+      .expect(404);
     expect(res.headers['x-request-id']).to.equal('abc-123');
     expect(res.body).to.deep.equal({
       error: { code: 'not_found', message: 'No route for GET /api/v1/does-not-exist', requestId: 'abc-123' },
@@ -58,7 +63,10 @@ describe('HTTP basics', () => {
   });
 
   it('explains validation failures field by field', async () => {
-    const res = await request(app.url).post('/api/v1/auth/login').send({ tenant: '', totpCode: '12' }).expect(400);
+    const res = await request(app.url)
+      .post('/api/v1/auth/login')
+      .send({ tenant: '', totpCode: '12' })
+      .expect(400);
     expect(res.body.error.code).to.equal('validation_failed');
     const paths = res.body.error.details.issues.map((i: { path: string }) => i.path);
     expect(paths).to.include.members(['body.tenant', 'body.username', 'body.password', 'body.totpCode']);

@@ -18,7 +18,10 @@ describe('tenant isolation', () => {
     const memberB = await createLocalUser(app, b.id, { roles: ['employee'] });
     const token = tokenFor(app, a.id, adminA.member.id, ['admin']);
 
-    await request(app.url).get(`/api/v1/members/${colleagueA.member.id}`).set('authorization', `Bearer ${token}`).expect(200);
+    await request(app.url)
+      .get(`/api/v1/members/${colleagueA.member.id}`)
+      .set('authorization', `Bearer ${token}`)
+      .expect(200);
     const res = await request(app.url)
       .get(`/api/v1/members/${memberB.member.id}`)
       .set('authorization', `Bearer ${token}`)
@@ -26,7 +29,7 @@ describe('tenant isolation', () => {
     expect(res.body.error.code).to.equal('not_found');
   });
 
-  it("a token naming tenant B but a member of tenant A is refused", async () => {
+  it('a token naming tenant B but a member of tenant A is refused', async () => {
     const a = await createTenant(app, 'tenant-c');
     const b = await createTenant(app, 'tenant-d');
     const adminA = await createLocalUser(app, a.id, { roles: ['admin'] });
@@ -39,9 +42,15 @@ describe('tenant isolation', () => {
     const employee = await createLocalUser(app, t.id, { roles: ['employee'] });
     const colleague = await createLocalUser(app, t.id, { roles: ['employee'] });
     const token = tokenFor(app, t.id, employee.member.id, ['employee']);
-    const denied = await request(app.url).get('/api/v1/admin/security-policy').set('authorization', `Bearer ${token}`).expect(403);
+    const denied = await request(app.url)
+      .get('/api/v1/admin/security-policy')
+      .set('authorization', `Bearer ${token}`)
+      .expect(403);
     expect(denied.body.error.code).to.equal('forbidden');
-    await request(app.url).get(`/api/v1/members/${colleague.member.id}`).set('authorization', `Bearer ${token}`).expect(403);
+    await request(app.url)
+      .get(`/api/v1/members/${colleague.member.id}`)
+      .set('authorization', `Bearer ${token}`)
+      .expect(403);
   });
 
   it("an admin's policy change does not leak into another tenant", async () => {
@@ -58,6 +67,11 @@ describe('tenant isolation', () => {
       .get('/api/v1/admin/security-policy')
       .set('authorization', `Bearer ${tokenFor(app, b.id, adminB.member.id, ['admin'])}`)
       .expect(200);
-    expect(other.body).to.deep.equal({ requireTotp: false, lockoutMaxFailures: 10, lockoutWindowMinutes: 10, lockoutMinutes: 30 });
+    expect(other.body).to.deep.equal({
+      requireTotp: false,
+      lockoutMaxFailures: 10,
+      lockoutWindowMinutes: 10,
+      lockoutMinutes: 30,
+    });
   });
 });

@@ -13,7 +13,10 @@ describe('config', () => {
 
   it('uses DATABASE_URL when set', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db.internal:5432/orgmail' });
-    expect(config.database).to.deep.include({ mode: 'external', url: 'postgres://u:p@db.internal:5432/orgmail' });
+    expect(config.database).to.deep.include({
+      mode: 'external',
+      url: 'postgres://u:p@db.internal:5432/orgmail',
+    });
   });
 
   it('reports every bad value at once, in one message', () => {
@@ -25,7 +28,12 @@ describe('config', () => {
     }
     expect(error).to.be.instanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(problems.map((p) => p.split(':')[0])).to.include.members(['PORT', 'LOG_LEVEL', 'ROLES.1', 'DEFAULT_TIME_ZONE']);
+    expect(problems.map((p) => p.split(':')[0])).to.include.members([
+      'PORT',
+      'LOG_LEVEL',
+      'ROLES.1',
+      'DEFAULT_TIME_ZONE',
+    ]);
     expect((error as ConfigError).message).to.not.include('\n');
     expect((error as ConfigError).message).to.include('"abc"');
   });
@@ -44,6 +52,9 @@ describe('config', () => {
   it('rejects out-of-range ports and accepts booleans in common spellings', () => {
     expect(() => loadConfig({ PORT: '70000' })).to.throw(ConfigError, /PORT/);
     expect(loadConfig({ LOG_PRETTY: 'yes' }).log.pretty).to.equal(true);
-    expect(() => loadConfig({ LOG_PRETTY: 'maybe' })).to.throw(ConfigError, /LOG_PRETTY: expected true or false/);
+    expect(() => loadConfig({ LOG_PRETTY: 'maybe' })).to.throw(
+      ConfigError,
+      /LOG_PRETTY: expected true or false/,
+    );
   });
 });

@@ -13,8 +13,14 @@ const actor = {
   scope: 'full' as const,
 };
 
-function service(clock = new ManualClock(), overrides: Partial<{ key: Buffer; audience: string; issuer: string }> = {}) {
-  return new JwtService({ key, issuer: 'orgmail', audience: 'orgmail-api', ttlSeconds: 3600, ...overrides }, clock);
+function service(
+  clock = new ManualClock(),
+  overrides: Partial<{ key: Buffer; audience: string; issuer: string }> = {},
+) {
+  return new JwtService(
+    { key, issuer: 'orgmail', audience: 'orgmail-api', ttlSeconds: 3600, ...overrides },
+    clock,
+  );
 }
 
 function expectRejected(fn: () => unknown, code = 'unauthenticated') {
@@ -84,7 +90,15 @@ describe('JwtService', () => {
 
   it('rejects a correctly signed token whose claims are malformed', () => {
     const header = b64({ alg: 'HS256', typ: 'JWT' });
-    const body = b64({ sub: 'not-a-uuid', tid: actor.tenantId, roles: ['root'], scope: 'full', iss: 'orgmail', aud: 'orgmail-api', exp: Math.floor(Date.now() / 1000) + 60 });
+    const body = b64({
+      sub: 'not-a-uuid',
+      tid: actor.tenantId,
+      roles: ['root'],
+      scope: 'full',
+      iss: 'orgmail',
+      aud: 'orgmail-api',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
     const sig = createHmac('sha256', key).update(`${header}.${body}`).digest('base64url');
     expectRejected(() => service().verify(`${header}.${body}.${sig}`));
   });

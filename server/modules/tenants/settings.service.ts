@@ -6,7 +6,12 @@ import { Setting } from './setting.entity';
 export class SettingsService {
   constructor(private readonly ds: DataSource) {}
 
-  async get<S extends ZodType>(tenantId: string, key: string, schema: S, em: EntityManager = this.ds.manager): Promise<z.infer<S>> {
+  async get<S extends ZodType>(
+    tenantId: string,
+    key: string,
+    schema: S,
+    em: EntityManager = this.ds.manager,
+  ): Promise<z.infer<S>> {
     const row = await em.findOneBy(Setting, { tenantId, key });
     const parsed = schema.safeParse(row?.value ?? {});
     // A stored value that no longer fits the schema (after an upgrade) falls back to defaults.

@@ -30,11 +30,19 @@ export class TenantsService {
   }
 
   /** Creates a tenant with its primary domain; idempotent on slug (returns the existing one). */
-  async ensure(input: NewTenant, em: EntityManager = this.ds.manager): Promise<{ tenant: Tenant; created: boolean }> {
+  async ensure(
+    input: NewTenant,
+    em: EntityManager = this.ds.manager,
+  ): Promise<{ tenant: Tenant; created: boolean }> {
     const existing = await em.findOneBy(Tenant, { slug: input.slug });
     if (existing) return { tenant: existing, created: false };
     const tenant = await em.save(
-      em.create(Tenant, { slug: input.slug, name: input.name, corpId: input.corpId ?? null, timeZone: input.timeZone }),
+      em.create(Tenant, {
+        slug: input.slug,
+        name: input.name,
+        corpId: input.corpId ?? null,
+        timeZone: input.timeZone,
+      }),
     );
     await em.insert(Domain, {
       tenantId: tenant.id,
