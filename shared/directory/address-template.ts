@@ -42,7 +42,11 @@ export const ADDRESS_TEMPLATE_LABELS: Readonly<Record<AddressTemplateKind, Addre
   family_dot_given: { en: 'Family name . given name', zh: '姓.名', example: 'zhang.sanfeng' },
   initials_family: { en: 'Given-name initials + family name', zh: '名字首字母 + 姓', example: 'sfzhang' },
   job_number: { en: 'Job number', zh: '工号', example: '00021116' },
-  org_email: { en: 'Existing company email from the directory', zh: '通讯录中的企业邮箱', example: 'zhangsf' },
+  org_email: {
+    en: 'Existing company email from the directory',
+    zh: '通讯录中的企业邮箱',
+    example: 'zhangsf',
+  },
 };
 
 /** RFC 5321 limits a local part to 64 octets. */
@@ -124,8 +128,12 @@ export function validateLocalPart(value: string, options: ValidateLocalPartOptio
       chars: bad,
     });
   }
-  if (value.startsWith('.')) problems.push({ code: 'leading_dot', message: 'The address must not start with a dot.' });
-  if (value.endsWith('.')) problems.push({ code: 'trailing_dot', message: 'The address must not end with a dot.' });
+  if (value.startsWith('.')) {
+    problems.push({ code: 'leading_dot', message: 'The address must not start with a dot.' });
+  }
+  if (value.endsWith('.')) {
+    problems.push({ code: 'trailing_dot', message: 'The address must not end with a dot.' });
+  }
   if (value.includes('..')) {
     problems.push({ code: 'consecutive_dots', message: 'The address must not contain two dots in a row.' });
   }
