@@ -1,4 +1,5 @@
 import { Foundation1763900000000 } from './1763900000000-foundation';
+import { Directory1763900100000 } from './1763900100000-directory';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
-export const migrations = [Foundation1763900000000];
+export const migrations = [Foundation1763900000000, Directory1763900100000];
