@@ -2,8 +2,16 @@ import type { Express } from 'express';
 import type { DataSource } from 'typeorm';
 import type { ReadinessDto } from '../shared/health';
 import type { Config } from './config';
+import {
+  DingTalkCallbackHandler,
+  DingTalkIdentityProvider,
+  DingTalkIntegrations,
+  DingTalkNoticeChannel,
+  registerDingTalkRoutes,
+} from './integrations/dingtalk';
 import type { Clock } from './platform/clock';
 import { migrationsApplied } from './platform/db/data-source';
+import { ValidationError } from './platform/errors';
 import { ApiRegistry } from './platform/http/api-router';
 import { API_BASE, createHttpApp } from './platform/http/app';
 import type { Logger } from './platform/logger';
@@ -11,6 +19,7 @@ import { deriveKey, SecretBox } from './platform/secrets';
 import { AuditService } from './modules/admin';
 import {
   AccountService,
+  ExternalLoginService,
   JwtService,
   LocalLoginService,
   PasswordHasher,
@@ -19,7 +28,18 @@ import {
   TokenAuthenticator,
   Totp,
 } from './modules/auth';
-import { MembersService, registerMemberRoutes } from './modules/directory';
+import {
+  DirectoryEventsService,
+  DirectorySyncService,
+  MembersService,
+  Notifier,
+  registerMemberRoutes,
+  registerSyncRoutes,
+  SyncApplier,
+  SyncPolicyService,
+} from './modules/directory';
+import { MailboxProvisioning } from './modules/mailboxes';
+import { JobRunsService } from './modules/scheduling';
 import { SettingsService, TenantsService } from './modules/tenants';
 
 export interface AppDeps {
@@ -34,7 +54,7 @@ export type Services = ReturnType<typeof createServices>;
 
 /** Wires services from their dependencies. Tests build the same graph against their own database. */
 export function createServices(deps: AppDeps) {
-  const { ds, clock, config } = deps;
+  const { ds, clock, config, logger } = deps;
   const audit = new AuditService();
   const tenants = new TenantsService(ds);
   const settings = new SettingsService(ds);
@@ -50,11 +70,56 @@ export function createServices(deps: AppDeps) {
     },
     clock,
   );
+  const jobRuns = new JobRunsService(ds);
   const members = new MembersService(ds);
   const login = new LocalLoginService({ ds, tenants, settings, audit, hasher, totp, jwt, box, clock });
   const accounts = new AccountService({ ds, audit, hasher, totp, box, clock, issuer: 'OrgMail' });
   const securityPolicy = new SecurityPolicyService(ds, settings, audit);
   const authenticator = new TokenAuthenticator(jwt, ds);
+
+  const dingtalk = new DingTalkIntegrations(ds, box, logger);
+  const mailboxes = new MailboxProvisioning();
+  const sync = new DirectorySyncService({
+    ds,
+    providerFor: async (tenantId) => {
+      const app = await dingtalk.app(tenantId);
+      if (!app) throw new ValidationError('This organization is not connected to a directory (DingTalk) yet');
+      return app.directory;
+    },
+    applier: new SyncApplier(ds, mailboxes, audit),
+    settings,
+    audit,
+    jobRuns,
+    clock,
+    logger: logger.child({ module: 'directory-sync' }),
+  });
+  const syncPolicy = new SyncPolicyService(ds, settings, audit);
+  const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
+  const dingtalkCallbacks = new DingTalkCallbackHandler({
+    ds,
+    integrations: dingtalk,
+    ingest: (tenantId, event) => directoryEvents.ingest(tenantId, event),
+    clock,
+    logger: logger.child({ module: 'dingtalk-callback' }),
+  });
+  const dingtalkIdentity = new DingTalkIdentityProvider(dingtalk);
+  const externalLogin = new ExternalLoginService({
+    ds,
+    jwt,
+    audit,
+    clock,
+    resolveTenant: (corpId) => dingtalk.tenantIdByCorpId(corpId),
+    syncMember: async (tenantId, externalId) => {
+      await sync.syncIds(tenantId, { memberIds: [externalId], departmentIds: [] }, 'sign_in');
+    },
+  });
+  const notifier = new Notifier({
+    ds,
+    channel: new DingTalkNoticeChannel(dingtalk),
+    clock,
+    logger: logger.child({ module: 'notifier' }),
+    timeZone: config.defaultTimeZone,
+  });
   return {
     audit,
     tenants,
@@ -63,11 +128,21 @@ export function createServices(deps: AppDeps) {
     hasher,
     totp,
     jwt,
+    jobRuns,
     members,
     login,
     accounts,
     securityPolicy,
     authenticator,
+    dingtalk,
+    mailboxes,
+    sync,
+    syncPolicy,
+    directoryEvents,
+    dingtalkCallbacks,
+    dingtalkIdentity,
+    externalLogin,
+    notifier,
   };
 }
 
@@ -81,7 +156,13 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     accounts: services.accounts,
     policy: services.securityPolicy,
   });
+  registerDingTalkRoutes(api, {
+    login: services.externalLogin,
+    identity: services.dingtalkIdentity,
+    callbacks: services.dingtalkCallbacks,
+  });
   registerMemberRoutes(api, services.members);
+  registerSyncRoutes(api, { sync: services.sync, jobRuns: services.jobRuns, policy: services.syncPolicy });
   return createHttpApp({
     logger: deps.logger,
     bodyLimitBytes: deps.config.http.bodyLimitBytes,

@@ -71,6 +71,25 @@ export const ConfigSchema = z
       .string()
       .default('Asia/Shanghai')
       .refine(isTimeZone, 'expected an IANA time zone such as Asia/Shanghai'),
+    DINGTALK_CORP_ID: z.preprocess(emptyAsUndefined, z.string().optional()),
+    DINGTALK_APP_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    DINGTALK_APP_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
+    DINGTALK_AGENT_ID: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().optional()),
+    DINGTALK_CALLBACK_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(3).max(64).optional()),
+    DINGTALK_CALLBACK_AES_KEY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9]{43}$/, 'expected the 43-character EncodingAESKey')
+        .optional(),
+    ),
+    DINGTALK_OAPI_URL: z.url().default('https://oapi.dingtalk.com'),
+    DINGTALK_API_URL: z.url().default('https://api.dingtalk.com'),
+    DINGTALK_QPS: z.coerce.number().int().min(1).max(1000).default(20),
+    SANDBOX_EMPLOYEES: z.coerce.number().int().min(1).max(200_000).default(200),
+    SANDBOX_DEPTH: z.coerce.number().int().min(1).max(10).default(4),
+    SANDBOX_SEED: z.coerce.number().int().default(20261123),
+    SANDBOX_PORT: port.default(0),
     BOOTSTRAP_TENANT_SLUG: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes')
@@ -80,6 +99,20 @@ export const ConfigSchema = z
       .string()
       .regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i, 'expected a domain name')
       .default('demo.orgmail.test'),
+  })
+  .superRefine((env, ctx) => {
+    const required = [
+      'DINGTALK_CORP_ID',
+      'DINGTALK_APP_KEY',
+      'DINGTALK_APP_SECRET',
+      'DINGTALK_AGENT_ID',
+    ] as const;
+    const given = required.filter((k) => env[k] !== undefined);
+    if (given.length > 0 && given.length < required.length) {
+      for (const k of required.filter((k) => env[k] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [k], message: `required together with ${given.join(', ')}` });
+      }
+    }
   })
   .transform((env) => ({
     env: env.NODE_ENV,
@@ -102,6 +135,28 @@ export const ConfigSchema = z
       audience: env.JWT_AUDIENCE,
     },
     defaultTimeZone: env.DEFAULT_TIME_ZONE,
+    dingtalk:
+      env.DINGTALK_APP_KEY && env.DINGTALK_APP_SECRET && env.DINGTALK_CORP_ID && env.DINGTALK_AGENT_ID
+        ? {
+            corpId: env.DINGTALK_CORP_ID,
+            appKey: env.DINGTALK_APP_KEY,
+            appSecret: env.DINGTALK_APP_SECRET,
+            agentId: env.DINGTALK_AGENT_ID,
+            callbackToken: env.DINGTALK_CALLBACK_TOKEN,
+            callbackAesKey: env.DINGTALK_CALLBACK_AES_KEY,
+            oapiBaseUrl: env.DINGTALK_OAPI_URL,
+            apiBaseUrl: env.DINGTALK_API_URL,
+            qpsPerApi: env.DINGTALK_QPS,
+          }
+        : undefined,
+    /** Without DingTalk credentials the DingTalk emulator stands in, with a generated demo company. */
+    sandbox: {
+      employees: env.SANDBOX_EMPLOYEES,
+      depth: env.SANDBOX_DEPTH,
+      seed: env.SANDBOX_SEED,
+      port: env.SANDBOX_PORT,
+      qpsPerApi: env.DINGTALK_QPS,
+    },
     bootstrap: {
       tenantSlug: env.BOOTSTRAP_TENANT_SLUG,
       tenantName: env.BOOTSTRAP_TENANT_NAME,
@@ -111,7 +166,13 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-const SECRET_KEYS = new Set(['JWT_SECRET', 'DATABASE_URL']);
+const SECRET_KEYS = new Set([
+  'JWT_SECRET',
+  'DATABASE_URL',
+  'DINGTALK_APP_SECRET',
+  'DINGTALK_CALLBACK_AES_KEY',
+  'DINGTALK_CALLBACK_TOKEN',
+]);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

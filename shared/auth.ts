@@ -79,3 +79,13 @@ export const SecurityPolicy = z
   })
   .meta({ id: 'SecurityPolicy' });
 export type SecurityPolicy = z.infer<typeof SecurityPolicy>;
+
+export const DingTalkLoginBody = z
+  .object({
+    /** From the page URL (`?corpId=$CORPID$`), as DingTalk fills it in. */
+    corpId: z.string().trim().min(1).max(64),
+    /** The login-free code from `runtime.permission.requestAuthCode` (single use, 5 minutes). */
+    code: z.string().trim().min(1).max(256),
+  })
+  .meta({ id: 'DingTalkLoginBody' });
+export type DingTalkLoginBody = z.infer<typeof DingTalkLoginBody>;

@@ -27,6 +27,11 @@ export const ErrorCodes = {
   totpEnrollmentRequired: 'auth.totp_enrollment_required',
   passwordChangeRequired: 'auth.password_change_required',
   passwordTooWeak: 'auth.password_too_weak',
+  // platform callbacks
+  callbackBadSignature: 'callback.bad_signature',
+  callbackStale: 'callback.stale',
+  callbackReplayed: 'callback.replayed',
+  callbackUndecryptable: 'callback.undecryptable',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

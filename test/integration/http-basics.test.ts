@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { returning } from '../../server/platform/db/returning';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('HTTP basics', () => {
@@ -20,12 +21,17 @@ describe('HTTP basics', () => {
   });
 
   it('/readyz says not_ready when a migration is missing', async () => {
-    await app.ds.query(`DELETE FROM migrations`);
+    const [last] = await returning<{ timestamp: string; name: string }>(
+      app.ds,
+      `DELETE FROM migrations WHERE id = (SELECT max(id) FROM migrations) RETURNING *`,
+    );
     const res = await request(app.url).get('/readyz').expect(503);
     expect(res.body.checks).to.deep.equal({ database: true, migrations: false });
-    await app.ds.query(
-      `INSERT INTO migrations (timestamp, name) VALUES (1763900000000, 'Foundation1763900000000')`,
-    );
+    await app.ds.query(`INSERT INTO migrations (timestamp, name) VALUES ($1, $2)`, [
+      last.timestamp,
+      last.name,
+    ]);
+    await request(app.url).get('/readyz').expect(200);
   });
 
   it('answers unknown routes with the error envelope and echoes a request id', async () => {

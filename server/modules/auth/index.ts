@@ -1,5 +1,6 @@
 export { AccountService } from './account.service';
 export { registerAuthRoutes } from './auth.routes';
+export { ExternalLoginService, type ExternalLoginDeps } from './external-login.service';
 export type { ExternalIdentity, IdentityProvider } from './identity-provider.port';
 export { JwtService, type JwtOptions } from './jwt.service';
 export { LocalLoginService, SECURITY_POLICY_KEY } from './local-login.service';

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { returning } from '../../platform/db/returning';
 import type { Logger } from '../../platform/logger';
 import type { DirectorySyncService } from './directory-sync.service';
 
@@ -106,7 +107,8 @@ export class DirectoryEventsService {
 
   /** Claims up to `limit` due events of one tenant and processes them as one scoped sync. */
   async processBatch(limit = 200): Promise<number> {
-    const claimed: ClaimedRow[] = await this.ds.query(
+    const claimed = await returning<ClaimedRow>(
+      this.ds,
       `WITH pick AS (
          SELECT tenant_id FROM directory_events WHERE status = 'pending' AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT 1

@@ -30,6 +30,8 @@ export interface SyncOptions {
   /** Confirms a held run: up to this many suspensions may go ahead. */
   allowSuspensions?: number;
   confirmationOf?: string;
+  /** Called as soon as the run has its job_runs row (routes answer with the id and let it finish). */
+  onStarted?: (runId: string) => void;
 }
 
 export interface SyncOutcome {
@@ -73,8 +75,35 @@ export class DirectorySyncService {
     return locked.result;
   }
 
+  /** Starts a full sync and answers with its run id once recorded; the run goes on in the background. */
+  startFullSync(
+    tenantId: string,
+    options: SyncOptions,
+  ): Promise<{ runId: string; done: Promise<SyncOutcome> }> {
+    return startInBackground(
+      (onStarted) => this.fullSync(tenantId, { ...options, onStarted }),
+      this.d.logger,
+    );
+  }
+
+  startConfirmHeld(
+    tenantId: string,
+    runId: string,
+    requestedBy: string | null,
+  ): Promise<{ runId: string; done: Promise<SyncOutcome> }> {
+    return startInBackground(
+      (onStarted) => this.confirmHeld(tenantId, runId, requestedBy, onStarted),
+      this.d.logger,
+    );
+  }
+
   /** Confirms a run the safeguard held: runs again, letting through as many suspensions as were shown. */
-  async confirmHeld(tenantId: string, runId: string, requestedBy: string | null): Promise<SyncOutcome> {
+  async confirmHeld(
+    tenantId: string,
+    runId: string,
+    requestedBy: string | null,
+    onStarted?: (runId: string) => void,
+  ): Promise<SyncOutcome> {
     const run = await this.d.jobRuns.get(tenantId, runId);
     if (!run || run.job !== SYNC_JOB) throw new NotFoundError('Sync run');
     if (run.status !== 'held') throw new ConflictError('Only a held run can be confirmed');
@@ -84,6 +113,7 @@ export class DirectorySyncService {
       requestedBy,
       allowSuspensions: counts?.membersSuspended ?? 0,
       confirmationOf: runId,
+      onStarted,
     });
     await this.d.jobRuns.finish(tenantId, runId, 'cancelled', {
       confirmedBy: requestedBy,
@@ -145,6 +175,7 @@ export class DirectorySyncService {
         ...(options.confirmationOf ? { confirmationOf: options.confirmationOf } : {}),
       },
     });
+    options.onStarted?.(runId);
     try {
       let lastReport = 0;
       const snapshot = await provider.fetchAll((p) => {
@@ -255,6 +286,24 @@ export class DirectorySyncService {
     );
     return count;
   }
+}
+
+function startInBackground(
+  run: (onStarted: (runId: string) => void) => Promise<SyncOutcome>,
+  logger: Logger,
+): Promise<{ runId: string; done: Promise<SyncOutcome> }> {
+  return new Promise((resolve, reject) => {
+    let started = false;
+    const done: Promise<SyncOutcome> = run((runId) => {
+      started = true;
+      resolve({ runId, done });
+    });
+    done.catch((err) => {
+      // Before the run exists the caller gets the error; after, it is on the run's record.
+      if (!started) reject(err);
+      else logger.error({ err }, 'directory sync failed');
+    });
+  });
 }
 
 /** The plan as rows an admin reads (the console's diff table). Capped so a huge plan stays readable. */

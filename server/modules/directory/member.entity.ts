@@ -50,6 +50,39 @@ export class Member {
   @Column({ name: 'totp_last_step', type: 'bigint', nullable: true })
   totpLastStep!: string | null;
 
+  @Column({ type: 'text', default: 'local' })
+  source!: 'local' | 'dingtalk';
+
+  @Column({ name: 'department_ids', type: 'text', array: true, default: () => "'{}'" })
+  departmentIds!: string[];
+
+  @Column({ type: 'text', nullable: true })
+  title!: string | null;
+
+  @Column({ name: 'job_number', type: 'text', nullable: true })
+  jobNumber!: string | null;
+
+  @Column({ name: 'directory_email', type: 'text', nullable: true })
+  directoryEmail!: string | null;
+
+  @Column({ name: 'avatar_url', type: 'text', nullable: true })
+  avatarUrl!: string | null;
+
+  @Column({ name: 'is_org_admin', type: 'boolean', default: false })
+  isOrgAdmin!: boolean;
+
+  @Column({ name: 'hired_at', type: 'timestamptz', nullable: true })
+  hiredAt!: Date | null;
+
+  @Column({ name: 'name_pinyin', type: 'text', nullable: true })
+  namePinyin!: string | null;
+
+  @Column({ name: 'name_initials', type: 'text', nullable: true })
+  nameInitials!: string | null;
+
+  @Column({ name: 'left_at', type: 'timestamptz', nullable: true })
+  leftAt!: Date | null;
+
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
   lockedUntil!: Date | null;
 

@@ -199,7 +199,7 @@ export class SyncApplier {
     if (upserts.length > 0) {
       await em.query(
         `INSERT INTO departments (tenant_id, external_id, parent_external_id, name, sort_order, manager_external_ids, path)
-         SELECT $1, d.external_id, d.parent_external_id, d.name, d.sort_order, d.managers, ARRAY[d.external_id]
+         SELECT $1, d.external_id, d.parent_external_id, d.name, d.sort_order, mgr.managers, ARRAY[d.external_id]
            FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[]) AS d(external_id, parent_external_id, name, sort_order, managers_json)
            CROSS JOIN LATERAL (SELECT coalesce(array_agg(x), '{}') AS managers FROM jsonb_array_elements_text(d.managers_json) x) mgr
          ON CONFLICT (tenant_id, external_id) DO UPDATE

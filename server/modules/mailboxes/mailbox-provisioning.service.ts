@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { returning } from '../../platform/db/returning';
 import { NotFoundError } from '../../platform/errors';
 
 /** Default mailbox quota: 5 GiB. */
@@ -97,7 +98,8 @@ export class MailboxProvisioning {
   /** Rejoined within retention: the same mailbox, with its mail. Returns members whose mailbox was purged. */
   async reactivateForMembers(em: EntityManager, tenantId: string, memberIds: string[]): Promise<string[]> {
     if (memberIds.length === 0) return [];
-    const revived: { member_id: string }[] = await em.query(
+    const revived = await returning<{ member_id: string }>(
+      em,
       `UPDATE mailboxes SET status = 'active', suspended_at = NULL, purge_after = NULL, updated_at = now()
         WHERE tenant_id = $1 AND member_id = ANY($2) AND status = 'suspended'
         RETURNING member_id`,

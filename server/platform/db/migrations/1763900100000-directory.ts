@@ -152,6 +152,18 @@ export class Directory1763900100000 implements MigrationInterface {
       `CREATE INDEX directory_events_tenant_due_idx ON directory_events (tenant_id, next_attempt_at) WHERE status = 'pending'`,
     );
 
+    // Signatures of accepted callbacks inside the freshness window: a replayed request is refused.
+    await q.query(`
+      CREATE TABLE callback_receipts (
+        tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+        signature text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, signature)
+      )`);
+    await q.query(
+      `CREATE INDEX callback_receipts_tenant_received_idx ON callback_receipts (tenant_id, received_at)`,
+    );
+
     await q.query(`
       CREATE TABLE notice_counters (
         tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
