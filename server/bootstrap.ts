@@ -6,7 +6,7 @@ import type { Services } from './app';
  * First start of the embedded mode: the demo organization and a local console admin whose
  * one-time password is printed once (only its hash is stored).
  */
-export async function bootstrapEmbedded(config: Config, services: Services, logger: Logger): Promise<void> {
+export async function bootstrapEmbedded(config: Config, services: Services, logger: Logger): Promise<string> {
   const { tenant, created } = await services.tenants.ensure({
     slug: config.bootstrap.tenantSlug,
     name: config.bootstrap.tenantName,
@@ -32,4 +32,5 @@ export async function bootstrapEmbedded(config: Config, services: Services, logg
       ].join('\n') + '\n',
     );
   }
+  return tenant.id;
 }

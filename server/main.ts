@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { createHttp, createServices } from './app';
 import { bootstrapEmbedded } from './bootstrap';
+import { startBackground } from './runtime';
 import { ConfigError, loadConfig, type Config } from './config';
 import { systemClock } from './platform/clock';
 import { openDatabase, type Database } from './platform/db/database';
@@ -38,27 +39,29 @@ async function main(): Promise<void> {
     const masterSecret = await loadMasterSecret(config.jwt.secret, config.dataDir);
     const deps = { config, logger, ds: db.ds, clock: systemClock, masterSecret };
     const services = createServices(deps);
-    if (config.database.mode === 'embedded') await bootstrapEmbedded(config, services, logger);
+    const tenantId =
+      config.database.mode === 'embedded' || config.dingtalk
+        ? await bootstrapEmbedded(config, services, logger)
+        : undefined;
 
     if (config.roles.has('http')) {
       const server = await listen(createHttp(deps, services), config.http.host, config.http.port);
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       server.keepAliveTimeout = 65_000;
-      const base = config.http.publicUrl;
-      process.stdout.write(
-        [
-          `OrgMail is running (${[...config.roles].join(', ')}).`,
-          `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)`,
-          `  Health:     ${base}/healthz  ${base}/readyz`,
-          config.database.mode === 'embedded'
-            ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}`
-            : '',
-          '',
-        ]
-          .filter((l) => l !== '')
-          .join('\n') + '\n',
-      );
     }
+    const background = await startBackground(deps, services, tenantId);
+    stops.push(() => background.stop());
+    const base = config.http.publicUrl;
+    const lines = [
+      `OrgMail is running (${[...config.roles].join(', ')}).`,
+      config.roles.has('http') ? `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)` : '',
+      config.roles.has('http') ? `  Health:     ${base}/healthz  ${base}/readyz` : '',
+      config.database.mode === 'embedded' ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}` : '',
+      background.emulator
+        ? `  DingTalk:   sandbox emulator at ${background.emulator.baseUrl} with ${config.sandbox.employees} demo employees (corpId ${background.emulator.corpId})`
+        : '',
+    ];
+    process.stdout.write(lines.filter((l) => l !== '').join('\n') + '\n');
   } catch (err) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     return fail(err, logger);

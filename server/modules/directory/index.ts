@@ -18,6 +18,7 @@ export { Member, type MemberStatus } from './member.entity';
 export { presentMemberSummary } from './member.presenter';
 export { registerMemberRoutes } from './members.routes';
 export { MembersService } from './members.service';
+export { NightlySyncJob } from './nightly-sync.job';
 export type { Notice, NoticeChannel } from './notifier.port';
 export { DAILY_NOTICE_LIMIT, Notifier } from './notifier.service';
 export { romanizeName, romanizeText } from './name-romanizer';

@@ -1,4 +1,6 @@
+import cron from 'node-cron';
 import type { DataSource } from 'typeorm';
+import { ValidationError } from '../../platform/errors';
 import { SYNC_POLICY_KEY, SyncPolicy } from '../../../shared/directory/sync-policy';
 import type { Actor, RequestContext } from '../../platform/http/actor';
 import type { AuditService } from '../admin';
@@ -16,6 +18,9 @@ export class SyncPolicyService {
   }
 
   update(actor: Actor, next: SyncPolicy, ctx: RequestContext): Promise<SyncPolicy> {
+    if (!cron.validate(next.nightlyCron)) {
+      throw new ValidationError(`nightlyCron: "${next.nightlyCron}" is not a cron expression (e.g. "0 3 * * *")`);
+    }
     return this.ds.transaction(async (em) => {
       const before = await this.settings.get(actor.tenantId, SYNC_POLICY_KEY, SyncPolicy, em);
       const saved = await this.settings.set(
