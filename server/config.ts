@@ -85,6 +85,7 @@ export const ConfigSchema = z
     ),
     DINGTALK_OAPI_URL: z.url().default('https://oapi.dingtalk.com'),
     DINGTALK_API_URL: z.url().default('https://api.dingtalk.com'),
+    DINGTALK_EVENT_MODE: z.enum(['http', 'stream']).default('http'),
     DINGTALK_QPS: z.coerce.number().int().min(1).max(1000).default(20),
     SANDBOX_EMPLOYEES: z.coerce.number().int().min(1).max(200_000).default(200),
     SANDBOX_DEPTH: z.coerce.number().int().min(1).max(10).default(4),
@@ -108,6 +109,18 @@ export const ConfigSchema = z
       'DINGTALK_AGENT_ID',
     ] as const;
     const given = required.filter((k) => env[k] !== undefined);
+    if (
+      given.length === required.length &&
+      env.DINGTALK_EVENT_MODE === 'http' &&
+      (!env.DINGTALK_CALLBACK_TOKEN || !env.DINGTALK_CALLBACK_AES_KEY)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DINGTALK_CALLBACK_AES_KEY'],
+        message:
+          'HTTP event push needs DINGTALK_CALLBACK_TOKEN and DINGTALK_CALLBACK_AES_KEY (or set DINGTALK_EVENT_MODE=stream)',
+      });
+    }
     if (given.length > 0 && given.length < required.length) {
       for (const k of required.filter((k) => env[k] === undefined)) {
         ctx.addIssue({ code: 'custom', path: [k], message: `required together with ${given.join(', ')}` });
@@ -147,6 +160,7 @@ export const ConfigSchema = z
             oapiBaseUrl: env.DINGTALK_OAPI_URL,
             apiBaseUrl: env.DINGTALK_API_URL,
             qpsPerApi: env.DINGTALK_QPS,
+            eventMode: env.DINGTALK_EVENT_MODE,
           }
         : undefined,
     /** Without DingTalk credentials the DingTalk emulator stands in, with a generated demo company. */

@@ -1,6 +1,7 @@
 import type { Config } from './config';
 import type { Services } from './app';
 import type { Logger } from './platform/logger';
+import { DingTalkStreamListener } from './integrations/dingtalk';
 import { NightlySyncJob } from './modules/directory';
 import type { AppDeps } from './app';
 import type { RunningEmulator } from './sandbox/dingtalk-emulator';
@@ -15,7 +16,11 @@ export interface Background {
  * Binds the bootstrap organization to DingTalk (the configured app, or the emulator when there are
  * no credentials), then starts the background work of this process's roles.
  */
-export async function startBackground(deps: AppDeps, services: Services, tenantId: string | undefined): Promise<Background> {
+export async function startBackground(
+  deps: AppDeps,
+  services: Services,
+  tenantId: string | undefined,
+): Promise<Background> {
   const { config, logger } = deps;
   const stops: (() => Promise<void>)[] = [];
   let emulator: RunningEmulator | undefined;
@@ -41,9 +46,30 @@ export async function startBackground(deps: AppDeps, services: Services, tenantI
   if (config.roles.has('http') || config.roles.has('scheduler')) {
     services.directoryEvents.start();
     stops.push(() => services.directoryEvents.stop());
-    const prune = setInterval(() => void services.dingtalkCallbacks.pruneReceipts().catch(() => undefined), 60_000);
+    const prune = setInterval(
+      () => void services.dingtalkCallbacks.pruneReceipts().catch(() => undefined),
+      60_000,
+    );
     prune.unref();
     stops.push(async () => clearInterval(prune));
+  }
+  if (
+    tenantId &&
+    config.dingtalk?.eventMode === 'stream' &&
+    (config.roles.has('http') || config.roles.has('scheduler'))
+  ) {
+    // No public URL: events arrive over DingTalk's Stream WebSocket instead of HTTP push.
+    const listener = new DingTalkStreamListener({
+      tenantId,
+      appKey: config.dingtalk.appKey,
+      appSecret: config.dingtalk.appSecret,
+      apiBaseUrl: config.dingtalk.apiBaseUrl,
+      ingest: (t, e) => services.directoryEvents.ingest(t, e),
+      logger: logger.child({ module: 'dingtalk-stream' }),
+    });
+    await listener.start();
+    // Stopped before the event processor and the database.
+    stops.push(() => listener.stop());
   }
   if (config.roles.has('scheduler')) {
     const nightly = new NightlySyncJob(deps.ds, services.sync, logger.child({ module: 'nightly-sync' }));
@@ -55,16 +81,14 @@ export async function startBackground(deps: AppDeps, services: Services, tenantI
   return {
     emulator,
     stop: async () => {
-      for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'background stop failed'));
+      for (const stop of stops.reverse())
+        await stop().catch((err) => logger.warn({ err }, 'background stop failed'));
     },
   };
 }
 
 async function bindConfiguredApp(config: Config, services: Services, tenantId: string): Promise<void> {
   const d = config.dingtalk!;
-  if (!d.callbackToken || !d.callbackAesKey) {
-    throw new Error('DINGTALK_CALLBACK_TOKEN and DINGTALK_CALLBACK_AES_KEY are needed to receive DingTalk events');
-  }
   await services.dingtalk.save(
     tenantId,
     {
@@ -74,6 +98,7 @@ async function bindConfiguredApp(config: Config, services: Services, tenantId: s
       oapiBaseUrl: d.oapiBaseUrl,
       apiBaseUrl: d.apiBaseUrl,
       qpsPerApi: d.qpsPerApi,
+      eventMode: d.eventMode,
     },
     { appSecret: d.appSecret, callbackToken: d.callbackToken, callbackAesKey: d.callbackAesKey },
   );

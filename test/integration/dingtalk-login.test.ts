@@ -36,11 +36,16 @@ describe('DingTalk login-free sign-in, callbacks and work notices', function () 
     request(app.url).post('/api/v1/auth/dingtalk').send({ corpId: emulator.corpId, code });
 
   it('an employee signs in with an authCode and gets the employee role', async () => {
-    const user = emulator.org.snapshot().users.find((u) => !emulator.org.admins().some((a) => a.userid === u.userid))!;
+    const user = emulator.org
+      .snapshot()
+      .users.find((u) => !emulator.org.admins().some((a) => a.userid === u.userid))!;
     const res = await signIn(emulator.issueAuthCode(user.userid)).expect(200);
     expect(res.body.member.externalId).to.equal(user.userid);
     expect(res.body.member.roles).to.deep.equal(['employee']);
-    const me = await request(app.url).get('/api/v1/me').set('authorization', `Bearer ${res.body.token}`).expect(200);
+    const me = await request(app.url)
+      .get('/api/v1/me')
+      .set('authorization', `Bearer ${res.body.token}`)
+      .expect(200);
     expect(me.body.email).to.match(/@loginco\.test$/);
   });
 
@@ -79,10 +84,16 @@ describe('DingTalk login-free sign-in, callbacks and work notices', function () 
     await signIn(code).expect(401);
     // Suspended on our side while the platform still knows them: refused by us.
     const user = emulator.org.snapshot().users[8]!;
-    await app.ds.query(`UPDATE members SET status = 'suspended' WHERE tenant_id = $1 AND external_id = $2`, [tenantId, user.userid]);
+    await app.ds.query(`UPDATE members SET status = 'suspended' WHERE tenant_id = $1 AND external_id = $2`, [
+      tenantId,
+      user.userid,
+    ]);
     const res = await signIn(emulator.issueAuthCode(user.userid)).expect(401);
     expect(res.body.error.code).to.equal('auth.account_suspended');
-    await request(app.url).post('/api/v1/auth/dingtalk').send({ corpId: 'dingunknown', code: 'x' }).expect(401);
+    await request(app.url)
+      .post('/api/v1/auth/dingtalk')
+      .send({ corpId: 'dingunknown', code: 'x' })
+      .expect(401);
   });
 
   describe('callback verification', () => {
@@ -93,27 +104,40 @@ describe('DingTalk login-free sign-in, callbacks and work notices', function () 
     before(async () => {
       const bound = await app.services.dingtalk.app(tenantId);
       crypto = new DingTalkCallbackCrypto({
-        token: bound!.secrets.callbackToken,
-        encodingAesKey: bound!.secrets.callbackAesKey,
+        token: bound!.secrets.callbackToken!,
+        encodingAesKey: bound!.secrets.callbackAesKey!,
         ownerKey: bound!.settings.appKey,
       });
     });
 
-    function signed(message: object, timestamp = String(Date.now()), nonce = Math.random().toString(36).slice(2)) {
+    function signed(
+      message: object,
+      timestamp = String(Date.now()),
+      nonce = Math.random().toString(36).slice(2),
+    ) {
       const encrypt = crypto.encrypt(JSON.stringify(message));
-      return { query: { signature: crypto.signature(timestamp, nonce, encrypt), timestamp, nonce }, body: { encrypt } };
+      return {
+        query: { signature: crypto.signature(timestamp, nonce, encrypt), timestamp, nonce },
+        body: { encrypt },
+      };
     }
 
     it('answers check_url with the encrypted success, accepting msg_signature too', async () => {
       const { query, body } = signed({ EventType: 'check_url' });
-      const res = await post({ msg_signature: query.signature, timestamp: query.timestamp, nonce: query.nonce }, body).expect(200);
-      expect(crypto.decryptVerified(res.body.msg_signature, res.body.timeStamp, res.body.nonce, res.body.encrypt)).to.equal(
-        'success',
-      );
+      const res = await post(
+        { msg_signature: query.signature, timestamp: query.timestamp, nonce: query.nonce },
+        body,
+      ).expect(200);
+      expect(
+        crypto.decryptVerified(res.body.msg_signature, res.body.timeStamp, res.body.nonce, res.body.encrypt),
+      ).to.equal('success');
     });
 
     it('refuses a forged signature, a stale timestamp and a replay, storing nothing', async () => {
-      const before = await app.ds.query(`SELECT count(*)::int AS n FROM directory_events WHERE tenant_id = $1`, [tenantId]);
+      const before = await app.ds.query(
+        `SELECT count(*)::int AS n FROM directory_events WHERE tenant_id = $1`,
+        [tenantId],
+      );
       const event = { EventType: 'user_add_org', eventId: 'forge-1', userId: ['x'], CorpId: emulator.corpId };
 
       const forged = signed(event);
@@ -125,31 +149,47 @@ describe('DingTalk login-free sign-in, callbacks and work notices', function () 
       expect(res2.body.error.code).to.equal('callback.stale');
 
       const wrongKey = new DingTalkCallbackCrypto({
-        token: (await app.services.dingtalk.app(tenantId))!.secrets.callbackToken,
-        encodingAesKey: (await app.services.dingtalk.app(tenantId))!.secrets.callbackAesKey,
+        token: (await app.services.dingtalk.app(tenantId))!.secrets.callbackToken!,
+        encodingAesKey: (await app.services.dingtalk.app(tenantId))!.secrets.callbackAesKey!,
         ownerKey: 'another-app',
       });
       const ts = String(Date.now());
       const enc = wrongKey.encrypt(JSON.stringify(event));
-      const res3 = await post({ signature: wrongKey.signature(ts, 'n1', enc), timestamp: ts, nonce: 'n1' }, { encrypt: enc }).expect(403);
+      const res3 = await post(
+        { signature: wrongKey.signature(ts, 'n1', enc), timestamp: ts, nonce: 'n1' },
+        { encrypt: enc },
+      ).expect(403);
       expect(res3.body.error.code).to.equal('callback.undecryptable');
 
-      const after = await app.ds.query(`SELECT count(*)::int AS n FROM directory_events WHERE tenant_id = $1`, [tenantId]);
+      const after = await app.ds.query(
+        `SELECT count(*)::int AS n FROM directory_events WHERE tenant_id = $1`,
+        [tenantId],
+      );
       expect(after[0].n).to.equal(before[0].n);
 
-      const good = signed({ ...event, eventId: 'replay-1', userId: [emulator.org.snapshot().users[1]!.userid] });
+      const good = signed({
+        ...event,
+        eventId: 'replay-1',
+        userId: [emulator.org.snapshot().users[1]!.userid],
+      });
       await post(good.query, good.body).expect(200);
       const replay = await post(good.query, good.body).expect(409);
       expect(replay.body.error.code).to.equal('callback.replayed');
-      const stored = await app.ds.query(`SELECT count(*)::int AS n FROM directory_events WHERE tenant_id = $1 AND event_key = 'replay-1'`, [
-        tenantId,
-      ]);
+      const stored = await app.ds.query(
+        `SELECT count(*)::int AS n FROM directory_events WHERE tenant_id = $1 AND event_key = 'replay-1'`,
+        [tenantId],
+      );
       expect(stored[0].n).to.equal(1);
     });
 
     it('accepts the classic PascalCase keys (UserId, TimeStamp) and de-duplicates by event', async () => {
       const user = emulator.org.snapshot().users[2]!.userid;
-      const classic = signed({ EventType: 'user_modify_org', TimeStamp: 1700000000000, UserId: [user], CorpId: emulator.corpId });
+      const classic = signed({
+        EventType: 'user_modify_org',
+        TimeStamp: 1700000000000,
+        UserId: [user],
+        CorpId: emulator.corpId,
+      });
       await post(classic.query, classic.body).expect(200);
       const [row] = await app.ds.query(
         `SELECT user_ids FROM directory_events WHERE tenant_id = $1 AND event_type = 'user_modify_org' AND $2 = ANY(user_ids)`,
@@ -161,10 +201,10 @@ describe('DingTalk login-free sign-in, callbacks and work notices', function () 
 
   it('work notices reach DingTalk, each with unique content, and stop at the daily limit', async () => {
     const users = emulator.org.snapshot().users.slice(10, 12);
-    const rows = await app.ds.query(`SELECT id, external_id FROM members WHERE tenant_id = $1 AND external_id = ANY($2)`, [
-      tenantId,
-      users.map((u) => u.userid),
-    ]);
+    const rows = await app.ds.query(
+      `SELECT id, external_id FROM members WHERE tenant_id = $1 AND external_id = ANY($2)`,
+      [tenantId, users.map((u) => u.userid)],
+    );
     const ids = rows.map((r: { id: string }) => r.id);
     const notice = { title: '新邮件', body: '来自 张三：季度报告', url: 'https://mail.example.com/app/m/1' };
     expect(await app.services.notifier.notify(tenantId, ids, notice)).to.deep.equal({ sent: 2, skipped: 0 });
@@ -175,7 +215,10 @@ describe('DingTalk login-free sign-in, callbacks and work notices', function () 
     expect(oa.oa.body.title).to.equal('新邮件');
     expect(oa.oa.message_url).to.include('dingtalk://dingtalkclient/action/openapp');
 
-    await app.ds.query(`UPDATE notice_counters SET sent = 500 WHERE tenant_id = $1 AND member_id = $2`, [tenantId, ids[0]]);
+    await app.ds.query(`UPDATE notice_counters SET sent = 500 WHERE tenant_id = $1 AND member_id = $2`, [
+      tenantId,
+      ids[0],
+    ]);
     expect(await app.services.notifier.notify(tenantId, ids, notice)).to.deep.equal({ sent: 1, skipped: 1 });
   });
 });

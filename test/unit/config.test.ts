@@ -57,4 +57,32 @@ describe('config', () => {
       /LOG_PRETTY: expected true or false/,
     );
   });
+
+  it('DingTalk credentials go together, and HTTP push needs its callback keys', () => {
+    const app = {
+      DINGTALK_CORP_ID: 'dingcorp',
+      DINGTALK_APP_KEY: 'key',
+      DINGTALK_APP_SECRET: 'secret',
+      DINGTALK_AGENT_ID: '123',
+    };
+    expect(() => loadConfig({ DINGTALK_APP_KEY: 'key' })).to.throw(
+      ConfigError,
+      /DINGTALK_CORP_ID: required together with DINGTALK_APP_KEY/,
+    );
+    expect(() => loadConfig(app)).to.throw(ConfigError, /DINGTALK_CALLBACK_AES_KEY: HTTP event push needs/);
+    expect(loadConfig({ ...app, DINGTALK_EVENT_MODE: 'stream' }).dingtalk).to.include({
+      eventMode: 'stream',
+      agentId: 123,
+    });
+    const http = loadConfig({
+      ...app,
+      DINGTALK_CALLBACK_TOKEN: 'tok123',
+      DINGTALK_CALLBACK_AES_KEY: 'a'.repeat(43),
+    });
+    expect(http.dingtalk?.eventMode).to.equal('http');
+    expect(() =>
+      loadConfig({ ...app, DINGTALK_CALLBACK_TOKEN: 'tok', DINGTALK_CALLBACK_AES_KEY: 'short' }),
+    ).to.throw(ConfigError, /EncodingAESKey/);
+    expect(loadConfig({}).dingtalk).to.equal(undefined);
+  });
 });

@@ -37,7 +37,8 @@ export class DingTalkCallbackHandler {
 
   async handle(tenantId: string, req: CallbackRequest): Promise<EncryptedReply> {
     const app = await this.d.integrations.app(tenantId);
-    if (!app) throw new NotFoundError('DingTalk callback');
+    if (!app || !app.secrets.callbackToken || !app.secrets.callbackAesKey)
+      throw new NotFoundError('DingTalk callback');
     // Both names are in use: `msg_signature` (newer docs) and `signature` (older docs, most code).
     const signature = req.msg_signature ?? req.signature;
     const timestamp = req.timestamp ?? req.timeStamp;

@@ -20,8 +20,9 @@ export type DingTalkAppSettings = z.infer<typeof DingTalkAppSettings>;
 
 export const DingTalkAppSecrets = z.object({
   appSecret: z.string().min(1),
-  callbackToken: z.string().min(1),
-  callbackAesKey: z.string().length(43),
+  /** HTTP push only; Stream mode needs neither. */
+  callbackToken: z.string().min(1).optional(),
+  callbackAesKey: z.string().length(43).optional(),
 });
 export type DingTalkAppSecrets = z.infer<typeof DingTalkAppSecrets>;
 

@@ -97,13 +97,20 @@ export class DingTalkStreamListener {
       this.log.warn({ messageId }, 'dingtalk stream event without an eventType, ignored');
       return EventAck.SUCCESS;
     }
-    const event = toEvent(type, { ...parseData(message.data), ...(eventId ? { eventId } : {}) }, message.data);
+    const event = toEvent(
+      type,
+      { ...parseData(message.data), ...(eventId ? { eventId } : {}) },
+      message.data,
+    );
     try {
       const stored = await this.options.ingest(this.options.tenantId, event);
       this.log.info({ type, key: event.key, messageId, duplicate: !stored }, 'dingtalk event received');
       return EventAck.SUCCESS;
     } catch (err) {
-      this.log.warn({ err, type, key: event.key, messageId }, 'dingtalk event not stored, asking for redelivery');
+      this.log.warn(
+        { err, type, key: event.key, messageId },
+        'dingtalk event not stored, asking for redelivery',
+      );
       return EventAck.LATER;
     }
   }
@@ -113,7 +120,8 @@ export class DingTalkStreamListener {
 function parseData(data: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(data);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // fall through
   }
@@ -145,8 +153,15 @@ class GatewayClient extends DWClient {
   private failures = 0;
 
   constructor(private readonly o: GatewayClientOptions) {
-    // debug stays off: the SDK's debug output prints its config, secret included.
-    super({ clientId: o.clientId, clientSecret: o.clientSecret, debug: false, keepAlive: false, ua: 'orgmail' });
+    // debug stays off: the SDK's debug output prints its config, secret included. keepAlive stays
+    // off: its heartbeat timer is not cleared on reconnect; the gateway's SYSTEM pings keep us alive.
+    super({
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      debug: false,
+      keepAlive: false,
+      ua: 'orgmail',
+    });
     // Explicit rather than the SDK's shared default array. EVENT supports only topic "*".
     this.config.subscriptions = [{ type: 'EVENT', topic: '*' }];
   }
@@ -164,12 +179,15 @@ class GatewayClient extends DWClient {
       ticketUrl = await this.openConnection();
     } catch (err) {
       // The SDK retries every second without a word; say so once per outage, not every second.
-      if (this.failures++ === 0) this.o.log.warn({ err }, 'dingtalk stream connections/open failed, retrying');
-      else this.o.log.debug({ err, failures: this.failures }, 'dingtalk stream connections/open failed again');
+      if (this.failures++ === 0)
+        this.o.log.warn({ err }, 'dingtalk stream connections/open failed, retrying');
+      else
+        this.o.log.debug({ err, failures: this.failures }, 'dingtalk stream connections/open failed again');
       throw err;
     }
     if (this.o.isStopped()) throw new Error('stopped');
-    if (this.failures > 0) this.o.log.info({ failures: this.failures }, 'dingtalk stream gateway reachable again');
+    if (this.failures > 0)
+      this.o.log.info({ failures: this.failures }, 'dingtalk stream gateway reachable again');
     this.failures = 0;
     // `_connect()` opens the WebSocket at this SDK field; it has no setter.
     (this as unknown as { dw_url: string }).dw_url = ticketUrl;

@@ -16,3 +16,4 @@ export {
 export { DingTalkNoticeChannel } from './dingtalk-notice.channel';
 export { createDingTalkOpenApi, type DingTalkOpenApi } from './dingtalk-open-api';
 export { registerDingTalkRoutes } from './dingtalk.routes';
+export { DingTalkStreamListener, type DingTalkStreamListenerOptions } from './dingtalk-stream.listener';

@@ -21,7 +21,10 @@ export class NightlySyncJob {
 
   async start(refreshMs = 5 * 60_000): Promise<void> {
     await this.refresh();
-    this.refresher = setInterval(() => void this.refresh().catch((err) => this.logger.error({ err }, 'refresh failed')), refreshMs);
+    this.refresher = setInterval(
+      () => void this.refresh().catch((err) => this.logger.error({ err }, 'refresh failed')),
+      refreshMs,
+    );
     this.refresher.unref();
   }
 
@@ -40,10 +43,14 @@ export class NightlySyncJob {
       seen.add(row.tenant_id);
       const policy = await this.sync.policy(row.tenant_id);
       const current = this.tasks.get(row.tenant_id);
-      if (current && current.expression === policy.nightlyCron && current.timeZone === row.time_zone) continue;
+      if (current && current.expression === policy.nightlyCron && current.timeZone === row.time_zone)
+        continue;
       await current?.task.destroy();
       if (!cron.validate(policy.nightlyCron)) {
-        this.logger.warn({ tenantId: row.tenant_id, cron: policy.nightlyCron }, 'invalid sync schedule; nightly sync off');
+        this.logger.warn(
+          { tenantId: row.tenant_id, cron: policy.nightlyCron },
+          'invalid sync schedule; nightly sync off',
+        );
         this.tasks.delete(row.tenant_id);
         continue;
       }
@@ -65,9 +72,13 @@ export class NightlySyncJob {
   private async run(tenantId: string): Promise<void> {
     try {
       const outcome = await this.sync.fullSync(tenantId, { trigger: 'cron' });
-      this.logger.info({ tenantId, status: outcome.status, counts: outcome.counts }, 'nightly directory sync');
+      this.logger.info(
+        { tenantId, status: outcome.status, counts: outcome.counts },
+        'nightly directory sync',
+      );
     } catch (err) {
-      if (err instanceof ConflictError) this.logger.info({ tenantId }, 'nightly sync skipped: another replica runs it');
+      if (err instanceof ConflictError)
+        this.logger.info({ tenantId }, 'nightly sync skipped: another replica runs it');
       else this.logger.error({ err, tenantId }, 'nightly directory sync failed');
     }
   }

@@ -85,11 +85,17 @@ export class SyncApplier {
       created.map(({ id, m }) => ({ memberId: id, m })),
     );
     const boxByMember = new Map(boxes.map((b) => [b.memberId, b]));
-    for (const batch of chunks(created, BATCH)) {
+    // Batches are independent (ids and addresses are decided), so two run at once: one in
+    // PostgreSQL while the next is being prepared and sent.
+    await forEachConcurrent(chunks(created, BATCH), 2, async (batch) => {
       await this.ds.transaction(async (em) => {
-        await insertMembers(em, ctx.tenantId, batch);
+        await insertMembers(
+          em,
+          ctx.tenantId,
+          batch.map(({ id, m }) => ({ id, m, email: boxByMember.get(id)!.address })),
+        );
         const batchBoxes = batch.map(({ id }) => boxByMember.get(id)!);
-        await this.mailboxes.insertMailboxes(em, ctx.tenantId, ns, batchBoxes);
+        await this.mailboxes.insertMailboxes(em, ctx.tenantId, ns, batchBoxes, false);
         await this.audit.recordMany(
           em,
           batch.map(({ id, m }) =>
@@ -102,7 +108,7 @@ export class SyncApplier {
         );
       });
       await step(batch.length);
-    }
+    });
 
     for (const batch of chunks(plan.members.update, BATCH)) {
       await this.ds.transaction(async (em) => {
@@ -286,13 +292,16 @@ function searchNames(displayName: string): { pinyin: string; initials: string } 
   return { pinyin: units.join(''), initials: units.map((u) => u[0]).join('') };
 }
 
-function memberColumns(rows: { id: string; m: DirectoryMember }[]) {
+// Department ids travel as one string per member, split in SQL (cheaper than a jsonb array per row).
+const SEP = '\u001f';
+
+function memberColumns(rows: { id: string; m: DirectoryMember; email?: string }[]) {
   const names = rows.map(({ m }) => searchNames(m.displayName));
-  return [
+  const columns: unknown[] = [
     rows.map((r) => r.id),
     rows.map((r) => r.m.externalId),
     rows.map((r) => r.m.displayName),
-    rows.map((r) => JSON.stringify(r.m.departmentIds)),
+    rows.map((r) => r.m.departmentIds.join(SEP)),
     rows.map((r) => r.m.title),
     rows.map((r) => r.m.jobNumber),
     rows.map((r) => r.m.directoryEmail),
@@ -302,27 +311,31 @@ function memberColumns(rows: { id: string; m: DirectoryMember }[]) {
     names.map((n) => n.pinyin),
     names.map((n) => n.initials),
   ];
+  if (rows.some((r) => r.email !== undefined)) columns.push(rows.map((r) => r.email ?? null));
+  return columns;
 }
 
-const MEMBER_VALUES = `unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::text[],
-                              $10::boolean[], $11::timestamptz[], $12::text[], $13::text[])
-       AS v(id, external_id, display_name, departments_json, title, job_number, directory_email, avatar_url,
-            is_org_admin, hired_at, name_pinyin, name_initials)
-       CROSS JOIN LATERAL (SELECT coalesce(array_agg(x), '{}') AS department_ids
-                             FROM jsonb_array_elements_text(v.departments_json) x) d`;
+function memberValues(withEmail: boolean): string {
+  return `unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                 $10::boolean[], $11::timestamptz[], $12::text[], $13::text[]${withEmail ? ', $14::text[]' : ''})
+       AS v(id, external_id, display_name, departments, title, job_number, directory_email, avatar_url,
+            is_org_admin, hired_at, name_pinyin, name_initials${withEmail ? ', email' : ''})`;
+}
+
+const DEPARTMENT_IDS = `string_to_array(v.departments, E'\\x1f')`;
 
 async function insertMembers(
   em: EntityManager,
   tenantId: string,
-  rows: { id: string; m: DirectoryMember }[],
+  rows: { id: string; m: DirectoryMember; email: string }[],
 ): Promise<void> {
   await em.query(
     `INSERT INTO members (tenant_id, id, source, external_id, display_name, department_ids, title, job_number,
-                          directory_email, avatar_url, is_org_admin, hired_at, name_pinyin, name_initials, roles)
-     SELECT $1, v.id, 'dingtalk', v.external_id, v.display_name, d.department_ids, v.title, v.job_number,
-            v.directory_email, v.avatar_url, v.is_org_admin, v.hired_at, v.name_pinyin, v.name_initials,
+                          directory_email, avatar_url, is_org_admin, hired_at, name_pinyin, name_initials, email, roles)
+     SELECT $1, v.id, 'dingtalk', v.external_id, v.display_name, ${DEPARTMENT_IDS}, v.title, v.job_number,
+            v.directory_email, v.avatar_url, v.is_org_admin, v.hired_at, v.name_pinyin, v.name_initials, v.email,
             CASE WHEN v.is_org_admin THEN '{employee,admin}'::text[] ELSE '{employee}'::text[] END
-       FROM ${MEMBER_VALUES}`,
+       FROM ${memberValues(true)}`,
     [tenantId, ...memberColumns(rows)],
   );
 }
@@ -336,17 +349,17 @@ async function updateMembers(
   if (rows.length === 0) return;
   await em.query(
     `UPDATE members m
-        SET display_name = v.display_name, department_ids = d.department_ids, title = v.title, job_number = v.job_number,
+        SET display_name = v.display_name, department_ids = ${DEPARTMENT_IDS}, title = v.title, job_number = v.job_number,
             directory_email = v.directory_email, avatar_url = v.avatar_url, is_org_admin = v.is_org_admin,
             hired_at = v.hired_at, name_pinyin = v.name_pinyin, name_initials = v.name_initials,
             roles = CASE WHEN v.is_org_admin THEN array(SELECT DISTINCT unnest(m.roles || '{admin}'::text[]))
                          ELSE array_remove(m.roles, 'admin') END,
             updated_at = now()
-       FROM ${MEMBER_VALUES}
+       FROM ${memberValues(false)}
       WHERE m.tenant_id = $1 AND m.id = v.id
         AND (m.display_name, m.department_ids, m.title, m.job_number, m.directory_email, m.avatar_url, m.is_org_admin, m.hired_at)
             IS DISTINCT FROM
-            (v.display_name, d.department_ids, v.title, v.job_number, v.directory_email, v.avatar_url, v.is_org_admin, v.hired_at)`,
+            (v.display_name, ${DEPARTMENT_IDS}, v.title, v.job_number, v.directory_email, v.avatar_url, v.is_org_admin, v.hired_at)`,
     [tenantId, ...memberColumns(rows)],
   );
 }
@@ -379,4 +392,16 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 function compareIds(a: string, b: string): number {
   return compareCandidates({ externalId: a, displayName: '' }, { externalId: b, displayName: '' });
+}
+
+async function forEachConcurrent<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
 }

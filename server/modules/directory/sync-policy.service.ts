@@ -19,7 +19,9 @@ export class SyncPolicyService {
 
   update(actor: Actor, next: SyncPolicy, ctx: RequestContext): Promise<SyncPolicy> {
     if (!cron.validate(next.nightlyCron)) {
-      throw new ValidationError(`nightlyCron: "${next.nightlyCron}" is not a cron expression (e.g. "0 3 * * *")`);
+      throw new ValidationError(
+        `nightlyCron: "${next.nightlyCron}" is not a cron expression (e.g. "0 3 * * *")`,
+      );
     }
     return this.ds.transaction(async (em) => {
       const before = await this.settings.get(actor.tenantId, SYNC_POLICY_KEY, SyncPolicy, em);

@@ -47,12 +47,16 @@ export class MailboxProvisioning {
     };
   }
 
-  /** Inserts mailboxes and their addresses (already allocated), and records each member's address. */
+  /**
+   * Inserts mailboxes and their addresses (already allocated). `recordOnMember`: also write the
+   * address onto the member row (new members get it when they are inserted).
+   */
   async insertMailboxes(
     em: EntityManager,
     tenantId: string,
     ns: AddressNamespace,
     boxes: ProvisionedMailbox[],
+    recordOnMember = true,
   ): Promise<void> {
     if (boxes.length === 0) return;
     await em.query(
@@ -72,6 +76,7 @@ export class MailboxProvisioning {
        SELECT $1, $2, a.local_part, 'mailbox', a.mailbox_id FROM unnest($3::text[], $4::uuid[]) AS a(local_part, mailbox_id)`,
       [tenantId, ns.domainId, boxes.map((b) => b.localPart), boxes.map((b) => b.mailboxId)],
     );
+    if (!recordOnMember) return;
     await em.query(
       `UPDATE members m SET email = v.address, updated_at = now()
          FROM unnest($2::uuid[], $3::text[]) AS v(id, address)

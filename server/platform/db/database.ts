@@ -3,7 +3,13 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
 import type { Logger } from '../logger';
 import { connectAndMigrate } from './connect';
-import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
+import {
+  embeddedClusterRunning,
+  ensureDatabase,
+  runningEmbeddedUrl,
+  startEmbeddedPostgres,
+  type RunningPostgres,
+} from './embedded-postgres';
 
 export interface Database {
   ds: DataSource;
@@ -13,15 +19,22 @@ export interface Database {
 
 const EMBEDDED_DB = 'orgmail';
 
-/** The configured PostgreSQL, or an embedded one under DATA_DIR when DATABASE_URL is unset. */
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+/**
+ * The configured PostgreSQL, or an embedded one under DATA_DIR when DATABASE_URL is unset.
+ * `attach`: when the embedded cluster is already running (a server holds it), connect to it
+ * instead of failing; command-line tools use this next to a running server.
+ */
+export async function openDatabase(config: Config, logger: Logger, options: { attach?: boolean } = {}): Promise<Database> {
   let embedded: RunningPostgres | undefined;
   let url: string;
+  const dataDir = path.join(config.dataDir, 'pg');
   if (config.database.mode === 'external') {
     url = config.database.url;
+  } else if (options.attach && embeddedClusterRunning(dataDir)) {
+    url = await runningEmbeddedUrl(dataDir, config.database.port, EMBEDDED_DB);
   } else {
     embedded = await startEmbeddedPostgres({
-      dataDir: path.join(config.dataDir, 'pg'),
+      dataDir,
       port: config.database.port,
       logger,
     });

@@ -104,6 +104,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
+/** True when a live postmaster holds this cluster (another process started it). */
+export function embeddedClusterRunning(dataDir: string): boolean {
+  return lockHolder(path.resolve(dataDir)) !== undefined;
+}
+
+/** The URL of a cluster another process started (same data dir, same port). */
+export async function runningEmbeddedUrl(dataDir: string, port: number, database: string): Promise<string> {
+  const password = await readOrCreatePassword(path.join(path.dirname(path.resolve(dataDir)), '.pg-password'));
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
 /** Creates a database if it does not exist yet. */
 export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const { Client } = await import('pg');
