@@ -91,4 +91,13 @@ describe('HTTP basics', () => {
     expect(res.body.paths).to.have.property('/api/v1/members/{id}');
     expect(res.body.components.schemas).to.have.property('LoginBody');
   });
+
+  it('the database is UTF-8 with Unicode-aware lower() and Chinese text intact', async () => {
+    const [row] = await app.ds.query(
+      `SELECT pg_encoding_to_char(encoding) AS encoding, lower('ÄÖÜ ÉCOLE 张三 Ⅻ') AS lowered,
+              length('采购合同') AS chars, '采购合同' LIKE '%合同%' AS found
+         FROM pg_database WHERE datname = current_database()`,
+    );
+    expect(row).to.deep.equal({ encoding: 'UTF8', lowered: 'äöü école 张三 ⅻ', chars: 4, found: true });
+  });
 });
