@@ -38,7 +38,13 @@ import {
   SyncApplier,
   SyncPolicyService,
 } from './modules/directory';
-import { MailboxProvisioning } from './modules/mailboxes';
+import {
+  GroupsService,
+  MailboxAddressesService,
+  MailboxProvisioning,
+  registerGroupRoutes,
+  registerMailboxAddressRoutes,
+} from './modules/mailboxes';
 import { JobRunsService } from './modules/scheduling';
 import { SettingsService, TenantsService } from './modules/tenants';
 
@@ -94,6 +100,8 @@ export function createServices(deps: AppDeps) {
     logger: logger.child({ module: 'directory-sync' }),
   });
   const syncPolicy = new SyncPolicyService(ds, settings, audit);
+  const mailboxAddresses = new MailboxAddressesService(ds, settings, audit);
+  const groups = new GroupsService(ds);
   const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
   const dingtalkCallbacks = new DingTalkCallbackHandler({
     ds,
@@ -138,6 +146,8 @@ export function createServices(deps: AppDeps) {
     mailboxes,
     sync,
     syncPolicy,
+    mailboxAddresses,
+    groups,
     directoryEvents,
     dingtalkCallbacks,
     dingtalkIdentity,
@@ -163,6 +173,8 @@ export function createHttp(deps: AppDeps, services: Services): Express {
   });
   registerMemberRoutes(api, services.members);
   registerSyncRoutes(api, { sync: services.sync, jobRuns: services.jobRuns, policy: services.syncPolicy });
+  registerMailboxAddressRoutes(api, services.mailboxAddresses);
+  registerGroupRoutes(api, services.groups);
   return createHttpApp({
     logger: deps.logger,
     bodyLimitBytes: deps.config.http.bodyLimitBytes,

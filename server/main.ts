@@ -54,9 +54,13 @@ async function main(): Promise<void> {
     const base = config.http.publicUrl;
     const lines = [
       `OrgMail is running (${[...config.roles].join(', ')}).`,
-      config.roles.has('http') ? `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)` : '',
+      config.roles.has('http')
+        ? `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)`
+        : '',
       config.roles.has('http') ? `  Health:     ${base}/healthz  ${base}/readyz` : '',
-      config.database.mode === 'embedded' ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}` : '',
+      config.database.mode === 'embedded'
+        ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}`
+        : '',
       background.emulator
         ? `  DingTalk:   sandbox emulator at ${background.emulator.baseUrl} with ${config.sandbox.employees} demo employees (corpId ${background.emulator.corpId})`
         : '',

@@ -40,6 +40,18 @@ describe('directory sync against the DingTalk emulator', function () {
     });
     app.services.directoryEvents.start(200);
   });
+
+  /** Tests that drive the sync by hand switch pushes off; this puts them back. */
+  async function restoreCallback() {
+    const bound = (await app.services.dingtalk.app(tenantId))!;
+    emulator.setCallback({
+      url: `${app.url}/api/v1/dingtalk/callback/${tenantId}`,
+      token: bound.secrets.callbackToken!,
+      aesKey: bound.secrets.callbackAesKey!,
+      ownerKey: bound.settings.appKey,
+      retryDelaysMs: [200, 400],
+    });
+  }
   after(async () => {
     await app.services.directoryEvents.stop();
     await emulator.close();
@@ -128,6 +140,63 @@ describe('directory sync against the DingTalk emulator', function () {
       [tenantId],
     );
     expect(after[0].x).to.equal(before[0].x);
+  });
+
+  it('a department group reaches its members and every sub-department, following moves', async () => {
+    const snapshot = emulator.org.snapshot();
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const list = await request(app.url).get('/api/v1/admin/groups').set(auth).expect(200);
+    const byDept = new Map(
+      list.body.groups.map((g: { departmentExternalId: string }) => [g.departmentExternalId, g]),
+    );
+    const root = byDept.get('1') as { id: string; memberCount: number; address: string };
+    expect(root.memberCount).to.equal(snapshot.users.length);
+    expect(root.address).to.match(/@syncco\.test$/);
+
+    // A second-level department with children: its group reaches the whole subtree.
+    const parent = snapshot.departments.find(
+      (d) => d.parent_id === 1 && snapshot.departments.some((c) => c.parent_id === d.dept_id),
+    )!;
+    const subtree = new Set<number>([parent.dept_id]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const d of snapshot.departments) {
+        if (d.parent_id !== undefined && subtree.has(d.parent_id) && !subtree.has(d.dept_id)) {
+          subtree.add(d.dept_id);
+          grew = true;
+        }
+      }
+    }
+    const expected = snapshot.users
+      .filter((u) => u.dept_id_list.some((id) => subtree.has(id)))
+      .map((u) => u.userid);
+    const group = byDept.get(String(parent.dept_id)) as { id: string; memberCount: number };
+    expect(group.memberCount).to.equal(expected.length);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: request.Response = await request(app.url)
+        .get(`/api/v1/admin/groups/${group.id}/members`)
+        .query({ limit: 7, ...(cursor ? { cursor } : {}) })
+        .set(auth)
+        .expect(200);
+      seen.push(...page.body.members.map((m: { externalId: string }) => m.externalId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).to.deep.equal([...expected].sort());
+
+    const mover = snapshot.users.find((u) => u.dept_id_list.every((id) => subtree.has(id)))!;
+    const elsewhere = snapshot.departments.find((d) => d.dept_id !== 1 && !subtree.has(d.dept_id))!;
+    await app.services.directoryEvents.idle();
+    emulator.setCallback(undefined);
+    emulator.org.moveUser(mover.userid, [elsewhere.dept_id]);
+    await app.services.sync.syncIds(tenantId, { memberIds: [mover.userid], departmentIds: [] }, 'test');
+    const after = await app.services.groups.expand(app.ds.manager, tenantId, group.id);
+    expect(after.map((m) => m.external_id)).to.not.include(mover.userid);
+    expect(after).to.have.length(expected.length - 1);
+    emulator.org.moveUser(mover.userid, mover.dept_id_list);
+    await app.services.sync.syncIds(tenantId, { memberIds: [mover.userid], departmentIds: [] }, 'test');
+    await restoreCallback();
   });
 
   it('two 张伟 get zhangwei and zhangwei2; polyphonic surnames use surname readings', async () => {

@@ -5,7 +5,7 @@ import type { AuditRecord, AuditService } from '../admin';
 import type { AddressNamespace, MailboxProvisioning, ProvisionedMailbox } from '../mailboxes';
 import { AddressAllocator, compareCandidates } from './address-allocator';
 import type { DirectoryMember } from './directory-provider.port';
-import { romanizeName } from './name-romanizer';
+import { insertMembers, refreshDepartmentPaths, updateMembers } from './directory-writes.repository';
 import type { SyncPlan } from './sync-plan';
 
 const BATCH = 2000;
@@ -87,8 +87,8 @@ export class SyncApplier {
     const boxByMember = new Map(boxes.map((b) => [b.memberId, b]));
     // Batches are independent (ids and addresses are decided), so two run at once: one in
     // PostgreSQL while the next is being prepared and sent.
-    await forEachConcurrent(chunks(created, BATCH), 2, async (batch) => {
-      await this.ds.transaction(async (em) => {
+    const insertBatch = (batch: typeof created) =>
+      this.ds.transaction(async (em) => {
         await insertMembers(
           em,
           ctx.tenantId,
@@ -107,6 +107,30 @@ export class SyncApplier {
           ),
         );
       });
+    await forEachConcurrent(chunks(created, BATCH), 2, async (batch) => {
+      try {
+        await insertBatch(batch);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // Someone (an admin) took one of these addresses after we read the namespace: decide
+        // this batch's addresses again against what is in use now, and retry once.
+        const fresh = await this.mailboxes.loadNamespace(this.ds.manager, ctx.tenantId);
+        const mine = new Set(batch.map(({ id }) => boxByMember.get(id)!.localPart));
+        for (const b of boxByMember.values()) if (!mine.has(b.localPart)) fresh.taken.add(b.localPart);
+        const retryAllocator = new AddressAllocator(fresh.taken, {
+          template: ctx.policy.addressTemplate,
+          domains: fresh.domains,
+          extraReserved: ctx.policy.reservedLocalParts,
+        });
+        for (const box of allocatePeople(
+          retryAllocator,
+          ns,
+          batch.map(({ id, m }) => ({ memberId: id, m })),
+        )) {
+          boxByMember.set(box.memberId, box);
+        }
+        await insertBatch(batch);
+      }
       await step(batch.length);
     });
 
@@ -286,104 +310,6 @@ function allocatePeople(
   });
 }
 
-function searchNames(displayName: string): { pinyin: string; initials: string } {
-  const name = romanizeName(displayName);
-  const units = name.familyFirst ? [...name.family, ...name.given] : [...name.given, ...name.family];
-  return { pinyin: units.join(''), initials: units.map((u) => u[0]).join('') };
-}
-
-// Department ids travel as one string per member, split in SQL (cheaper than a jsonb array per row).
-const SEP = '\u001f';
-
-function memberColumns(rows: { id: string; m: DirectoryMember; email?: string }[]) {
-  const names = rows.map(({ m }) => searchNames(m.displayName));
-  const columns: unknown[] = [
-    rows.map((r) => r.id),
-    rows.map((r) => r.m.externalId),
-    rows.map((r) => r.m.displayName),
-    rows.map((r) => r.m.departmentIds.join(SEP)),
-    rows.map((r) => r.m.title),
-    rows.map((r) => r.m.jobNumber),
-    rows.map((r) => r.m.directoryEmail),
-    rows.map((r) => r.m.avatarUrl),
-    rows.map((r) => r.m.isOrgAdmin),
-    rows.map((r) => r.m.hiredAt),
-    names.map((n) => n.pinyin),
-    names.map((n) => n.initials),
-  ];
-  if (rows.some((r) => r.email !== undefined)) columns.push(rows.map((r) => r.email ?? null));
-  return columns;
-}
-
-function memberValues(withEmail: boolean): string {
-  return `unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                 $10::boolean[], $11::timestamptz[], $12::text[], $13::text[]${withEmail ? ', $14::text[]' : ''})
-       AS v(id, external_id, display_name, departments, title, job_number, directory_email, avatar_url,
-            is_org_admin, hired_at, name_pinyin, name_initials${withEmail ? ', email' : ''})`;
-}
-
-const DEPARTMENT_IDS = `string_to_array(v.departments, E'\\x1f')`;
-
-async function insertMembers(
-  em: EntityManager,
-  tenantId: string,
-  rows: { id: string; m: DirectoryMember; email: string }[],
-): Promise<void> {
-  await em.query(
-    `INSERT INTO members (tenant_id, id, source, external_id, display_name, department_ids, title, job_number,
-                          directory_email, avatar_url, is_org_admin, hired_at, name_pinyin, name_initials, email, roles)
-     SELECT $1, v.id, 'dingtalk', v.external_id, v.display_name, ${DEPARTMENT_IDS}, v.title, v.job_number,
-            v.directory_email, v.avatar_url, v.is_org_admin, v.hired_at, v.name_pinyin, v.name_initials, v.email,
-            CASE WHEN v.is_org_admin THEN '{employee,admin}'::text[] ELSE '{employee}'::text[] END
-       FROM ${memberValues(true)}`,
-    [tenantId, ...memberColumns(rows)],
-  );
-}
-
-/** Only rows whose values really differ are written: an unchanged directory writes nothing. */
-async function updateMembers(
-  em: EntityManager,
-  tenantId: string,
-  rows: { id: string; m: DirectoryMember }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await em.query(
-    `UPDATE members m
-        SET display_name = v.display_name, department_ids = ${DEPARTMENT_IDS}, title = v.title, job_number = v.job_number,
-            directory_email = v.directory_email, avatar_url = v.avatar_url, is_org_admin = v.is_org_admin,
-            hired_at = v.hired_at, name_pinyin = v.name_pinyin, name_initials = v.name_initials,
-            roles = CASE WHEN v.is_org_admin THEN array(SELECT DISTINCT unnest(m.roles || '{admin}'::text[]))
-                         ELSE array_remove(m.roles, 'admin') END,
-            updated_at = now()
-       FROM ${memberValues(false)}
-      WHERE m.tenant_id = $1 AND m.id = v.id
-        AND (m.display_name, m.department_ids, m.title, m.job_number, m.directory_email, m.avatar_url, m.is_org_admin, m.hired_at)
-            IS DISTINCT FROM
-            (v.display_name, ${DEPARTMENT_IDS}, v.title, v.job_number, v.directory_email, v.avatar_url, v.is_org_admin, v.hired_at)`,
-    [tenantId, ...memberColumns(rows)],
-  );
-}
-
-/** Recomputes every department's root-to-self path; only changed rows are written. */
-export async function refreshDepartmentPaths(em: EntityManager, tenantId: string): Promise<void> {
-  await em.query(
-    `WITH RECURSIVE tree AS (
-       SELECT external_id, ARRAY[external_id] AS path
-         FROM departments
-        WHERE tenant_id = $1 AND (parent_external_id IS NULL
-              OR NOT EXISTS (SELECT 1 FROM departments p WHERE p.tenant_id = $1 AND p.external_id = departments.parent_external_id))
-       UNION ALL
-       SELECT c.external_id, t.path || c.external_id
-         FROM departments c JOIN tree t ON c.parent_external_id = t.external_id
-        WHERE c.tenant_id = $1 AND cardinality(t.path) < 64
-     )
-     UPDATE departments d SET path = tree.path
-       FROM tree
-      WHERE d.tenant_id = $1 AND d.external_id = tree.external_id AND d.path IS DISTINCT FROM tree.path`,
-    [tenantId],
-  );
-}
-
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -392,6 +318,11 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 function compareIds(a: string, b: string): number {
   return compareCandidates({ externalId: a, displayName: '' }, { externalId: b, displayName: '' });
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return (e?.driverError?.code ?? e?.code) === '23505';
 }
 
 async function forEachConcurrent<T>(

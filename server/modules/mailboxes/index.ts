@@ -4,3 +4,11 @@ export {
   type AddressNamespace,
   type ProvisionedMailbox,
 } from './mailbox-provisioning.service';
+export { registerMailboxAddressRoutes, presentMailboxAddresses } from './mailbox-addresses.routes';
+export {
+  MailboxAddressesService,
+  type MailboxAddresses,
+  type MailboxAlias,
+} from './mailbox-addresses.service';
+export { GroupsService } from './groups.service';
+export { registerGroupRoutes } from './groups.routes';

@@ -24,7 +24,11 @@ const EMBEDDED_DB = 'orgmail';
  * `attach`: when the embedded cluster is already running (a server holds it), connect to it
  * instead of failing; command-line tools use this next to a running server.
  */
-export async function openDatabase(config: Config, logger: Logger, options: { attach?: boolean } = {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: { attach?: boolean } = {},
+): Promise<Database> {
   let embedded: RunningPostgres | undefined;
   let url: string;
   const dataDir = path.join(config.dataDir, 'pg');
