@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { SyncPolicy } from '../../../shared/directory/sync-policy';
 import type { AuditRecord, AuditService } from '../admin';
 import type { AddressNamespace, MailboxProvisioning, ProvisionedMailbox } from '../mailboxes';
-import { AddressAllocator, compareCandidates } from './address-allocator';
+import { AddressAllocator, addressBase, compareCandidates } from './address-allocator';
 import type { DirectoryMember } from './directory-provider.port';
 import { insertMembers, refreshDepartmentPaths, updateMembers } from './directory-writes.repository';
 import type { SyncPlan } from './sync-plan';
@@ -70,7 +70,11 @@ export class SyncApplier {
       plan.departments.create.length + plan.departments.update.length + plan.departments.remove.length,
     );
 
-    const ns = await this.mailboxes.loadNamespace(this.ds.manager, ctx.tenantId);
+    const ns = await this.mailboxes.loadNamespace(
+      this.ds.manager,
+      ctx.tenantId,
+      this.prefixesFor(plan, ctx.policy),
+    );
     const allocator = new AddressAllocator(ns.taken, {
       template: ctx.policy.addressTemplate,
       domains: ns.domains,
@@ -220,8 +224,27 @@ export class SyncApplier {
 
     await this.ds.transaction(async (em) => {
       await refreshDepartmentPaths(em, ctx.tenantId);
-      await this.syncDepartmentGroups(em, ctx.tenantId, ns, allocator, plan);
+      await this.syncDepartmentGroups(em, ctx.tenantId, ns, allocator, plan, ctx.policy);
     });
+  }
+
+  /** Few newcomers and no new departments: load only the part of the namespace they could touch. */
+  private prefixesFor(plan: SyncPlan, policy: SyncPolicy): ((domains: string[]) => string[]) | undefined {
+    const people = [...plan.members.create, ...plan.members.reactivate.map((r) => r.next)];
+    if (plan.departments.create.length > 0 || people.length === 0 || people.length > 200) return undefined;
+    return (domains) =>
+      people.map(
+        (m) =>
+          addressBase(
+            {
+              externalId: m.externalId,
+              displayName: m.displayName,
+              jobNumber: m.jobNumber,
+              orgEmail: m.directoryEmail,
+            },
+            { template: policy.addressTemplate, domains },
+          ).base,
+      );
   }
 
   private async applyDepartments(em: EntityManager, plan: SyncPlan, tenantId: string): Promise<void> {
@@ -268,6 +291,7 @@ export class SyncApplier {
     ns: AddressNamespace,
     allocator: AddressAllocator,
     plan: SyncPlan,
+    policy: SyncPolicy,
   ): Promise<void> {
     const rows: { external_id: string; name: string; path: string[] }[] = await em.query(
       `SELECT external_id, name, path FROM departments WHERE tenant_id = $1`,
@@ -278,7 +302,16 @@ export class SyncApplier {
       tenantId,
       rows.map((r) => r.external_id),
     );
-    if (missing.size === 0 && plan.departments.create.length === 0) return;
+    if (missing.size === 0) return;
+    // A partial namespace (see prefixesFor) does not cover department names: use the whole one.
+    const partial = this.prefixesFor(plan, policy) !== undefined;
+    const groupAllocator = partial
+      ? new AddressAllocator((await this.mailboxes.loadNamespace(em, tenantId)).taken, {
+          template: policy.addressTemplate,
+          domains: ns.domains,
+          extraReserved: policy.reservedLocalParts,
+        })
+      : allocator;
     const nameOf = new Map(rows.map((r) => [r.external_id, r.name]));
     const candidates = rows
       .filter((r) => missing.has(r.external_id))
@@ -290,7 +323,7 @@ export class SyncApplier {
       .sort((a, b) => a.parentNames.length - b.parentNames.length || compareIds(a.externalId, b.externalId));
     const groups = candidates.map((c) => ({
       ...c,
-      localPart: allocator.allocateDepartmentGroup(c).localPart,
+      localPart: groupAllocator.allocateDepartmentGroup(c).localPart,
     }));
     await this.mailboxes.insertDepartmentGroups(em, tenantId, ns, groups);
   }

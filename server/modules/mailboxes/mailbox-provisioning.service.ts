@@ -28,17 +28,33 @@ export interface ProvisionedMailbox {
  */
 export class MailboxProvisioning {
   /** Loads every local part in use on the tenant's primary domain. */
-  async loadNamespace(em: EntityManager, tenantId: string): Promise<AddressNamespace> {
+  async loadNamespace(
+    em: EntityManager,
+    tenantId: string,
+    /**
+     * For a handful of newcomers (an event), only the local parts that could collide with theirs
+     * are loaded (those starting with one of these prefixes, plus every group address) instead of
+     * the whole namespace of a 100k-person company. The unique index remains the backstop.
+     */
+    prefixesFor?: (domains: string[]) => string[],
+  ): Promise<AddressNamespace> {
     const domains: { id: string; name: string; is_primary: boolean }[] = await em.query(
       `SELECT id, name, is_primary FROM domains WHERE tenant_id = $1`,
       [tenantId],
     );
     const primary = domains.find((d) => d.is_primary);
     if (!primary) throw new NotFoundError('Primary mail domain');
-    const rows: { local_part: string }[] = await em.query(
-      `SELECT local_part FROM addresses WHERE tenant_id = $1 AND domain_id = $2`,
-      [tenantId, primary.id],
-    );
+    const prefixes = prefixesFor?.(domains.map((d) => d.name));
+    const rows: { local_part: string }[] = prefixes
+      ? await em.query(
+          `SELECT local_part FROM addresses
+            WHERE tenant_id = $1 AND domain_id = $2 AND (kind = 'group' OR local_part LIKE ANY($3))`,
+          [tenantId, primary.id, prefixes.map((p) => p.replace(/[\\%_]/g, (c) => '\\' + c) + '%')],
+        )
+      : await em.query(`SELECT local_part FROM addresses WHERE tenant_id = $1 AND domain_id = $2`, [
+          tenantId,
+          primary.id,
+        ]);
     return {
       domainId: primary.id,
       domain: primary.name,
