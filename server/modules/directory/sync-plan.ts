@@ -1,27 +1,13 @@
 import type { DirectoryDepartment, DirectoryMember } from './directory-provider.port';
 
-/** What we hold for a synced member: the fields a sync compares. */
-export interface HeldMember {
+/** What we hold for a synced member: the directory's fields, plus our id and lifecycle state. */
+export interface HeldMember extends DirectoryMember {
   id: string;
-  externalId: string;
-  displayName: string;
-  departmentIds: string[];
-  title: string | null;
-  jobNumber: string | null;
-  directoryEmail: string | null;
-  avatarUrl: string | null;
-  isOrgAdmin: boolean;
-  hiredAt: Date | null;
   status: 'active' | 'suspended' | 'purged';
 }
 
-export interface HeldDepartment {
-  externalId: string;
-  parentExternalId: string | null;
-  name: string;
-  order: number;
-  managerExternalIds: string[];
-}
+/** What we hold for a department: exactly the directory's fields. */
+export type HeldDepartment = DirectoryDepartment;
 
 export type MemberField =
   | 'displayName'

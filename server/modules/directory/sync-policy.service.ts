@@ -1,20 +1,25 @@
 import cron from 'node-cron';
 import type { DataSource } from 'typeorm';
-import { ValidationError } from '../../platform/errors';
 import { SYNC_POLICY_KEY, SyncPolicy } from '../../../shared/directory/sync-policy';
+import { ValidationError } from '../../platform/errors';
 import type { Actor, RequestContext } from '../../platform/http/actor';
 import type { AuditService } from '../admin';
-import type { SettingsService } from '../tenants';
+import { AuditedSetting, type SettingsService } from '../tenants';
 
 export class SyncPolicyService {
-  constructor(
-    private readonly ds: DataSource,
-    private readonly settings: SettingsService,
-    private readonly audit: AuditService,
-  ) {}
+  private readonly setting: AuditedSetting<typeof SyncPolicy>;
+
+  constructor(ds: DataSource, settings: SettingsService, audit: AuditService) {
+    this.setting = new AuditedSetting(
+      { ds, settings, audit },
+      SYNC_POLICY_KEY,
+      SyncPolicy,
+      'policy.sync_updated',
+    );
+  }
 
   get(actor: Actor): Promise<SyncPolicy> {
-    return this.settings.get(actor.tenantId, SYNC_POLICY_KEY, SyncPolicy);
+    return this.setting.get(actor.tenantId);
   }
 
   update(actor: Actor, next: SyncPolicy, ctx: RequestContext): Promise<SyncPolicy> {
@@ -23,27 +28,6 @@ export class SyncPolicyService {
         `nightlyCron: "${next.nightlyCron}" is not a cron expression (e.g. "0 3 * * *")`,
       );
     }
-    return this.ds.transaction(async (em) => {
-      const before = await this.settings.get(actor.tenantId, SYNC_POLICY_KEY, SyncPolicy, em);
-      const saved = await this.settings.set(
-        em,
-        actor.tenantId,
-        SYNC_POLICY_KEY,
-        SyncPolicy,
-        next,
-        actor.memberId,
-      );
-      await this.audit.record(em, {
-        tenantId: actor.tenantId,
-        actorType: 'member',
-        actorId: actor.memberId,
-        action: 'policy.sync_updated',
-        targetType: 'setting',
-        targetId: SYNC_POLICY_KEY,
-        details: { before, after: saved },
-        ctx,
-      });
-      return saved;
-    });
+    return this.setting.update(actor, next, ctx);
   }
 }

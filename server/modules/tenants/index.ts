@@ -3,3 +3,4 @@ export { Setting } from './setting.entity';
 export { SettingsService } from './settings.service';
 export { Tenant, type TenantStatus } from './tenant.entity';
 export { TenantsService, type NewTenant } from './tenants.service';
+export { AuditedSetting } from './audited-setting';
