@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { createCipheriv } from 'node:crypto';
 import {
   DingTalkCallbackCrypto,
@@ -237,5 +238,43 @@ describe('DingTalkCallbackCrypto', () => {
         DingTalkCryptoCodes.invalidPlaintext,
       );
     });
+  });
+});
+
+describe('callback crypto properties', () => {
+  const crypto = new DingTalkCallbackCrypto({
+    token: 'tok123',
+    encodingAesKey: '1234567890123456789012345678901234567890123',
+    ownerKey: 'dingowner',
+  });
+
+  it('any UTF-8 message round-trips; any flipped ciphertext byte is refused under the original signature', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300, unit: 'grapheme' }), fc.nat(), (msg, at) => {
+        const encrypted = crypto.encrypt(msg);
+        expect(crypto.decrypt(encrypted)).to.equal(msg);
+        const signature = crypto.signature('1700000000000', 'nonce', encrypted);
+        const bytes = Buffer.from(encrypted, 'base64');
+        bytes[at % bytes.length] ^= 0x01;
+        // AES-CBC alone does not authenticate; the SHA-1 signature over `encrypt` does.
+        expect(() =>
+          crypto.decryptVerified(signature, '1700000000000', 'nonce', bytes.toString('base64')),
+        ).to.throw(DingTalkCryptoError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a signature over other inputs never verifies', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (ts, nonce, enc, other) => {
+        // The scheme signs the sorted concatenation, so only inputs that concatenate differently must differ.
+        fc.pre([ts, nonce, other].sort().join('') !== [ts, nonce, enc].sort().join(''));
+        const sig = crypto.signature(ts, nonce, enc);
+        expect(crypto.verifySignature(sig, ts, nonce, enc)).to.equal(true);
+        expect(crypto.verifySignature(sig, ts, nonce, other)).to.equal(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
