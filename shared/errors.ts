@@ -32,6 +32,8 @@ export const ErrorCodes = {
   callbackStale: 'callback.stale',
   callbackReplayed: 'callback.replayed',
   callbackUndecryptable: 'callback.undecryptable',
+  // mail
+  mailUnparseable: 'mail.unparseable',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,4 @@
+export { BLOCKED_SRC_ATTRIBUTE, sanitizeMailHtml } from './html-sanitizer';
+export { sanitizeFilename } from './message-attachments';
+export { parseMessage } from './message-parser';
+export * from './parsed-message';
