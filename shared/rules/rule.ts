@@ -2,12 +2,18 @@ import { z } from 'zod';
 import { validateRegex } from './regex-guard';
 
 export {
+  MAX_REGEX_LENGTH,
   REGEX_FLAGS,
   REGEX_INPUT_LIMIT,
-  REGEX_MAX_PATTERN_LENGTH,
   validateRegex,
   type RegexVerdict,
 } from './regex-guard';
+
+/*
+ * The one rule contract, used by the server (validate, engine, Sieve) and by both clients' editors.
+ * Besides zod it imports only safe-regex2, a small dependency-light pure-JS check that bundles for
+ * the browser, so the UI refuses a runaway pattern with the same reason the server would.
+ */
 
 export const RULE_LIMITS = {
   conditions: 20,
@@ -28,20 +34,30 @@ export type TextOperator = z.infer<typeof TextOperator>;
 export const Importance = z.enum(['high', 'normal', 'low']);
 export type Importance = z.infer<typeof Importance>;
 
-/** RFC 5322 field-name characters: printable ASCII except the colon. */
+/** RFC 5322 field-name characters (printable ASCII except the colon); lowercased like RuleMessage.headers. */
 const HeaderName = z
   .string()
-  .min(1)
+  .min(1, { error: 'header name is required' })
   .max(100)
-  .regex(/^[!-9;-~]+$/, { error: 'expected a header name such as List-Id' });
+  .regex(/^[!-9;-~]+$/, { error: 'expected a header name such as List-Id' })
+  .transform((name) => name.toLowerCase());
 
-const TextValue = z.string().min(1).max(RULE_LIMITS.valueLength);
+const TextValue = z
+  .string()
+  .min(1, { error: 'value is required' })
+  .max(RULE_LIMITS.valueLength, { error: `value is longer than ${RULE_LIMITS.valueLength} characters` });
 
 /** Saving a runaway or invalid pattern fails here, with the guard's reason on `value`. */
 function refuseBadRegex(condition: { operator: TextOperator; value: string }, ctx: z.RefinementCtx): void {
   if (condition.operator !== 'matches') return;
   const verdict = validateRegex(condition.value);
-  if (!verdict.ok) ctx.addIssue({ code: 'custom', message: verdict.reason, path: ['value'] });
+  if (!verdict.ok) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `Regular expression refused: ${verdict.reason}`,
+      path: ['value'],
+    });
+  }
 }
 
 export const TextCondition = z
@@ -68,7 +84,7 @@ export const SenderDepartmentCondition = z.object({
 export const SentToMyGroupCondition = z.object({ field: z.literal('sent_to_my_group'), value: z.boolean() });
 export const ImportanceCondition = z.object({ field: z.literal('importance'), value: Importance });
 
-export const Condition = z.discriminatedUnion('field', [
+export const RuleCondition = z.discriminatedUnion('field', [
   TextCondition,
   HeaderCondition,
   HasAttachmentCondition,
@@ -78,29 +94,34 @@ export const Condition = z.discriminatedUnion('field', [
   SentToMyGroupCondition,
   ImportanceCondition,
 ]);
-export type Condition = z.infer<typeof Condition>;
-export type ConditionField = Condition['field'];
+export type RuleCondition = z.infer<typeof RuleCondition>;
+export type ConditionField = RuleCondition['field'];
 
-export const Action = z.discriminatedUnion('type', [
+export const RuleAction = z.discriminatedUnion('type', [
   z.object({ type: z.literal('move_to_folder'), folderId: z.string().min(1).max(200) }),
   z.object({ type: z.literal('add_label'), label: z.string().trim().min(1).max(64) }),
   z.object({ type: z.literal('mark_read') }),
   z.object({ type: z.literal('mark_important') }),
   /** Sent later through the ordinary outbound path, so the send policy still applies. */
-  z.object({ type: z.literal('forward'), to: z.email({ error: 'expected an email address' }) }),
+  // Unicode-aware: Chinese mailboxes and IDN domains (张三@例子.中国) are real addresses here.
+  z.object({
+    type: z.literal('forward'),
+    to: z.email({ pattern: z.regexes.unicodeEmail, error: 'not a valid email address' }),
+  }),
   z.object({
     type: z.literal('auto_reply'),
     subject: z.string().min(1).max(200).optional(),
     body: z.string().min(1).max(RULE_LIMITS.autoReplyBodyLength),
-    /** At most one reply per sender in this many days (Sieve vacation :days); service default if absent. */
-    days: z.number().int().min(1).max(365).optional(),
   }),
   z.object({ type: z.literal('delete') }),
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('notify_dingtalk') }),
 ]);
-export type Action = z.infer<typeof Action>;
-export type ActionType = Action['type'];
+export type RuleAction = z.infer<typeof RuleAction>;
+export type ActionType = RuleAction['type'];
+
+export const RuleMatch = z.enum(['all', 'any']);
+export type RuleMatch = z.infer<typeof RuleMatch>;
 
 export const RuleScope = z.enum(['personal', 'organization']);
 export type RuleScope = z.infer<typeof RuleScope>;
@@ -114,9 +135,9 @@ export const Rule = z
     scope: RuleScope,
     /** Ascending; ties are broken by id so evaluation never depends on storage order. */
     order: z.number().int().min(0).max(1_000_000),
-    match: z.enum(['all', 'any']),
-    conditions: z.array(Condition).min(1).max(RULE_LIMITS.conditions),
-    actions: z.array(Action).min(1).max(RULE_LIMITS.actions),
+    match: RuleMatch,
+    conditions: z.array(RuleCondition).min(1).max(RULE_LIMITS.conditions),
+    actions: z.array(RuleAction).min(1).max(RULE_LIMITS.actions),
   })
   .meta({ id: 'Rule' });
 export type Rule = z.infer<typeof Rule>;
@@ -141,14 +162,17 @@ export const CONDITION_LABELS: Record<ConditionField, Label> = {
   importance: { zh: '重要性', en: 'Importance' },
 };
 
-export const OPERATOR_LABELS: Record<TextOperator | 'gt' | 'lt', Label> = {
+export const TEXT_OPERATOR_LABELS: Record<TextOperator, Label> = {
   contains: { zh: '包含', en: 'contains' },
   not_contains: { zh: '不包含', en: 'does not contain' },
   equals: { zh: '等于', en: 'equals' },
   starts_with: { zh: '开头是', en: 'starts with' },
   matches: { zh: '匹配正则表达式', en: 'matches regular expression' },
-  gt: { zh: '大于', en: 'larger than' },
-  lt: { zh: '小于', en: 'smaller than' },
+};
+
+export const SIZE_OPERATOR_LABELS: Record<'gt' | 'lt', Label> = {
+  gt: { zh: '大于（字节）', en: 'larger than (bytes)' },
+  lt: { zh: '小于（字节）', en: 'smaller than (bytes)' },
 };
 
 export const VALUE_LABELS = {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { Rule, RuleAction, RuleCondition } from '../../shared/rules/rule';
+import { REGEX_INPUT_LIMIT, type Rule, type RuleAction, type RuleCondition } from '../../shared/rules/rule';
 import { compilePattern, MAX_BODY_CHARS, normalizeText } from '../../server/modules/rules/rule-conditions';
 import { evaluateRules, type RuleContext, type RuleMessage } from '../../server/modules/rules/rule-engine';
 
@@ -173,6 +173,15 @@ describe('rule engine: conditions', () => {
         expect(normalizeText(s)).to.equal(s.normalize('NFKC').toLowerCase());
       }),
     );
+  });
+
+  it('gives a regular expression only the first REGEX_INPUT_LIMIT characters of a field', () => {
+    const long = 'x'.repeat(REGEX_INPUT_LIMIT) + 'needle';
+    const rules = [
+      rule('regex', [text('body', 'matches', 'needle')], [{ type: 'mark_read' }], { order: 1 }),
+      rule('plain', [text('body', 'contains', 'needle')], [{ type: 'mark_read' }], { order: 2 }),
+    ];
+    expect(evaluateRules(message({ text: long }), rules, context).matchedRuleIds).to.deep.equal(['plain']);
   });
 
   it('compiles a pattern once', () => {

@@ -72,6 +72,38 @@ describe('rule schema: regular expressions', () => {
   });
 });
 
+describe('rule schema: backtracking budget', () => {
+  const refused = (p: string) => (validateRegex(p) as { ok: boolean; reason?: string }).reason ?? '';
+
+  it('refuses repeated alternation, which safe-regex2 alone lets through', () => {
+    for (const p of ['(a|a)*b', '(a|ab)+$', '(?:x|y){2,}'])
+      expect(refused(p)).to.match(/repeated alternation/, p);
+  });
+
+  it('refuses overlapping open-ended repetitions (polynomial backtracking)', () => {
+    for (const p of ['.*.*x', '\\d+\\d+x', '\\s*\\s*\\s*$', '^.*.*.*x', 'a.{0,100}.{0,100}x', '.*foo.*'])
+      expect(refused(p)).to.match(/open-ended repetitions .* multiply/, p);
+  });
+
+  it('accepts repetitions over disjoint kinds of character, or split by a mandatory separator', () => {
+    for (const p of [
+      'outlook\\s+\\d+',
+      '订单号[:：]\\s*\\d+',
+      '\\w+@\\w+\\.cn$',
+      '^.*合同.*$',
+      '^\\d+-\\d+$',
+      '\\d{3,4}-\\d{7,8}',
+      '\\p{Script=Han}+公司',
+      '(?<year>\\d{4})年',
+    ])
+      expect(validateRegex(p), p).to.deep.equal({ ok: true });
+  });
+
+  it('refuses syntax the checker cannot analyse, such as lookbehind', () => {
+    expect(refused('(?<=a)b')).to.match(/cannot analyse/);
+  });
+});
+
 describe('rule schema: shape', () => {
   it('parses a full rule and lowercases header names', () => {
     const parsed = Rule.parse(

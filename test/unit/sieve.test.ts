@@ -108,6 +108,7 @@ describe('sieve import', () => {
       [23, 'command "reject" is not supported'],
       [24, 'allof mixing all-of and any-of cannot be one OrgMail rule'],
       [25, 'command "setflag" is not supported'],
+      [26, "vacation :days 7 is replaced by OrgMail's once per sender per 4 days"],
       // Dropped from the top-level rule that also holds the vacation action.
       [31, 'fileinto :copy is not supported'],
     ]);

@@ -1,5 +1,6 @@
 import {
   REGEX_FLAGS,
+  REGEX_INPUT_LIMIT,
   validateRegex,
   type Importance,
   type RuleCondition,
@@ -159,7 +160,10 @@ function matchOne(candidate: string, operator: TextOperator, needle: string, reg
     case 'starts_with':
       return candidate.startsWith(needle);
     case 'matches':
-      return (regex as RegExp).test(candidate);
+      // The validator's backtracking budget assumes at most REGEX_INPUT_LIMIT characters.
+      return (regex as RegExp).test(
+        candidate.length > REGEX_INPUT_LIMIT ? candidate.slice(0, REGEX_INPUT_LIMIT) : candidate,
+      );
   }
 }
 

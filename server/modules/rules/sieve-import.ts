@@ -103,8 +103,20 @@ class Importer {
   }
 
   private vacation(c: SieveCommand, extraTags: TagArgument[]): RuleAction {
-    // Reply frequency (:days) is the server's auto-reply policy, not part of the rule.
     for (const tag of extraTags) this.report(tag.line, `vacation ${tag.value} is ignored`);
+    // Reply frequency is the server's auto-reply policy (once per sender per 4 days), not part of
+    // the rule: a different :days is reported rather than silently dropped.
+    const daysAt = c.args.findIndex((a) => a.kind === 'tag' && a.value === ':days');
+    if (daysAt >= 0) {
+      const days = c.args[daysAt + 1];
+      const value = days?.kind === 'number' ? days.value : NaN;
+      if (value !== 4) {
+        this.report(
+          c.line,
+          `vacation :days ${Number.isNaN(value) ? '?' : value} is replaced by OrgMail's once per sender per 4 days`,
+        );
+      }
+    }
     let subject: string | undefined;
     let body: string | undefined;
     for (let i = 0; i < c.args.length; i++) {

@@ -1,0 +1,3 @@
+export * from './rule-conditions';
+export { evaluateRules, resolveActions, sortRules } from './rule-engine';
+export * from './sieve';
