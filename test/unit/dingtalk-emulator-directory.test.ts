@@ -2,50 +2,9 @@ import { expect } from 'chai';
 import { ManualClock } from '../../server/platform/clock';
 import { startDingTalkEmulator, type RunningEmulator } from '../../server/sandbox/dingtalk-emulator';
 import { generateOrg } from '../../server/sandbox/org-generator';
+import { raw, TEST_APP, token, topapi, type Json } from '../support/emulator-http';
 
 // Department and user reads of the emulator, over real HTTP on 127.0.0.1.
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const APP = {
-  appKey: 'dingtestappkey',
-  appSecret: 'test-secret',
-  corpId: 'ding0123456789abcdef',
-  agentId: 42,
-};
-const LEGACY_REQUEST_ID = /^[0-9a-z]{12,13}$/;
-
-async function raw(
-  emu: RunningEmulator,
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${emu.baseUrl}${path}`, init);
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function token(emu: RunningEmulator): Promise<string> {
-  const { body } = await raw(emu, `/gettoken?appkey=${APP.appKey}&appsecret=${APP.appSecret}`);
-  return body.access_token as string;
-}
-
-/** A topapi POST with a JSON body and the token in the query; asserts the legacy envelope. */
-async function topapi(
-  emu: RunningEmulator,
-  path: string,
-  body: Json = {},
-  accessToken?: string,
-): Promise<Json> {
-  const tok = accessToken ?? (await token(emu));
-  const res = await raw(emu, `${path}?access_token=${encodeURIComponent(tok)}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).to.equal(200);
-  expect(res.body.request_id).to.match(LEGACY_REQUEST_ID);
-  return res.body;
-}
 
 describe('DingTalk emulator: directory', () => {
   const clock = new ManualClock(new Date('2026-03-02T02:00:00Z'));
@@ -53,7 +12,7 @@ describe('DingTalk emulator: directory', () => {
   let emu: RunningEmulator;
   let tok: string;
   before(async () => {
-    emu = await startDingTalkEmulator({ org, ...APP, clock });
+    emu = await startDingTalkEmulator({ org, ...TEST_APP, clock });
     tok = await token(emu);
   });
   after(() => emu.close());

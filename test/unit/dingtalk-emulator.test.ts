@@ -2,53 +2,12 @@ import { expect } from 'chai';
 import { ManualClock } from '../../server/platform/clock';
 import { startDingTalkEmulator, type RunningEmulator } from '../../server/sandbox/dingtalk-emulator';
 import { generateOrg } from '../../server/sandbox/org-generator';
+import { LEGACY_REQUEST_ID, raw, TEST_APP, token, topapi } from '../support/emulator-http';
 
 // The directory, token and login surface of the emulator, over real HTTP on 127.0.0.1.
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const APP = {
-  appKey: 'dingtestappkey',
-  appSecret: 'test-secret',
-  corpId: 'ding0123456789abcdef',
-  agentId: 42,
-};
-const LEGACY_REQUEST_ID = /^[0-9a-z]{12,13}$/;
-
 async function start(clock: ManualClock, employees = 300): Promise<RunningEmulator> {
-  return startDingTalkEmulator({ org: generateOrg({ employees, depth: 4, seed: 7 }), ...APP, clock });
-}
-
-async function raw(
-  emu: RunningEmulator,
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${emu.baseUrl}${path}`, init);
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function token(emu: RunningEmulator): Promise<string> {
-  const { body } = await raw(emu, `/gettoken?appkey=${APP.appKey}&appsecret=${APP.appSecret}`);
-  return body.access_token as string;
-}
-
-/** A topapi POST with a JSON body and the token in the query; asserts the legacy envelope. */
-async function topapi(
-  emu: RunningEmulator,
-  path: string,
-  body: Json = {},
-  accessToken?: string,
-): Promise<Json> {
-  const tok = accessToken ?? (await token(emu));
-  const res = await raw(emu, `${path}?access_token=${encodeURIComponent(tok)}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).to.equal(200);
-  expect(res.body.request_id).to.match(LEGACY_REQUEST_ID);
-  return res.body;
+  return startDingTalkEmulator({ org: generateOrg({ employees, depth: 4, seed: 7 }), ...TEST_APP, clock });
 }
 
 describe('DingTalk emulator: tokens and envelopes', () => {
@@ -66,14 +25,14 @@ describe('DingTalk emulator: tokens and envelopes', () => {
     const missing = await raw(emu, '/gettoken');
     expect(missing.status).to.equal(200);
     expect(missing.body).to.include({ errcode: 40035, errmsg: '缺少参数 corpid or appkey' });
-    const wrong = await raw(emu, `/gettoken?appkey=${APP.appKey}&appsecret=nope`);
+    const wrong = await raw(emu, `/gettoken?appkey=${TEST_APP.appKey}&appsecret=nope`);
     expect(wrong.status).to.equal(200);
     expect(wrong.body).to.include({ errcode: 40096, errmsg: '不合法的appKey或appSecret' });
     expect(wrong.body.request_id).to.match(LEGACY_REQUEST_ID);
   });
 
   it('returns the same token while valid, extended by each fetch, and a new one after 7200 s', async () => {
-    const first = await raw(emu, `/gettoken?appkey=${APP.appKey}&appsecret=${APP.appSecret}`);
+    const first = await raw(emu, `/gettoken?appkey=${TEST_APP.appKey}&appsecret=${TEST_APP.appSecret}`);
     expect(first.body).to.include({ errcode: 0, errmsg: 'ok', expires_in: 7200 });
     clock.advance(7000_000);
     expect(await token(emu)).to.equal(first.body.access_token);
@@ -142,7 +101,7 @@ describe('DingTalk emulator: tokens and envelopes', () => {
     const bad = await raw(emu, '/v1.0/oauth2/accessToken', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appKey: APP.appKey, appSecret: 'x' }),
+      body: JSON.stringify({ appKey: TEST_APP.appKey, appSecret: 'x' }),
     });
     expect(bad.status).to.equal(400);
     expect(bad.body).to.include({
@@ -153,7 +112,7 @@ describe('DingTalk emulator: tokens and envelopes', () => {
     const ok = await raw(emu, '/v1.0/oauth2/accessToken', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appKey: APP.appKey, appSecret: APP.appSecret }),
+      body: JSON.stringify({ appKey: TEST_APP.appKey, appSecret: TEST_APP.appSecret }),
     });
     expect(ok.status).to.equal(200);
     expect(ok.body).to.deep.equal({ accessToken: await token(emu), expireIn: 7200 });
