@@ -40,6 +40,7 @@ import {
 } from './modules/directory';
 import {
   GroupsService,
+  RecipientResolver,
   MailboxAddressesService,
   MailboxProvisioning,
   registerGroupRoutes,
@@ -102,6 +103,7 @@ export function createServices(deps: AppDeps) {
   const syncPolicy = new SyncPolicyService(ds, settings, audit);
   const mailboxAddresses = new MailboxAddressesService(ds, settings, audit);
   const groups = new GroupsService(ds);
+  const recipients = new RecipientResolver(ds, groups);
   const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
   const dingtalkCallbacks = new DingTalkCallbackHandler({
     ds,
@@ -148,6 +150,7 @@ export function createServices(deps: AppDeps) {
     syncPolicy,
     mailboxAddresses,
     groups,
+    recipients,
     directoryEvents,
     dingtalkCallbacks,
     dingtalkIdentity,

@@ -12,3 +12,4 @@ export {
 } from './mailbox-addresses.service';
 export { GroupsService } from './groups.service';
 export { registerGroupRoutes } from './groups.routes';
+export { RecipientResolver, type DeliveryTarget, type Resolution } from './recipient-resolver';
