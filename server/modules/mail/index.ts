@@ -2,3 +2,4 @@ export { BLOCKED_SRC_ATTRIBUTE, sanitizeMailHtml } from './html-sanitizer';
 export { sanitizeFilename } from './message-attachments';
 export { parseMessage } from './message-parser';
 export * from './parsed-message';
+export { documentTokens, queryTokens, MAX_DOCUMENT_TOKENS, type QueryTokens } from './search-tokens';
