@@ -47,6 +47,7 @@ import {
   registerMailboxAddressRoutes,
 } from './modules/mailboxes';
 import { JobRunsService } from './modules/scheduling';
+import { LocalDeliveryService } from './modules/transport';
 import { SettingsService, TenantsService } from './modules/tenants';
 
 export interface AppDeps {
@@ -104,6 +105,7 @@ export function createServices(deps: AppDeps) {
   const mailboxAddresses = new MailboxAddressesService(ds, settings, audit);
   const groups = new GroupsService(ds);
   const recipients = new RecipientResolver(ds, groups);
+  const delivery = new LocalDeliveryService(ds, clock);
   const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
   const dingtalkCallbacks = new DingTalkCallbackHandler({
     ds,
@@ -151,6 +153,7 @@ export function createServices(deps: AppDeps) {
     mailboxAddresses,
     groups,
     recipients,
+    delivery,
     directoryEvents,
     dingtalkCallbacks,
     dingtalkIdentity,

@@ -1,5 +1,6 @@
 import { Foundation1763900000000 } from './1763900000000-foundation';
 import { Directory1763900100000 } from './1763900100000-directory';
+import { MailStore1763900200000 } from './1763900200000-mail-store';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
-export const migrations = [Foundation1763900000000, Directory1763900100000];
+export const migrations = [Foundation1763900000000, Directory1763900100000, MailStore1763900200000];

@@ -1,0 +1,1 @@
+export { LocalDeliveryService, type Delivered, type LocalDelivery } from './local-delivery.service';
