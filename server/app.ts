@@ -47,7 +47,7 @@ import {
   registerMailboxAddressRoutes,
 } from './modules/mailboxes';
 import { JobRunsService } from './modules/scheduling';
-import { LocalDeliveryService } from './modules/transport';
+import { InboundMailService, LocalDeliveryService } from './modules/transport';
 import { SettingsService, TenantsService } from './modules/tenants';
 
 export interface AppDeps {
@@ -106,6 +106,7 @@ export function createServices(deps: AppDeps) {
   const groups = new GroupsService(ds);
   const recipients = new RecipientResolver(ds, groups);
   const delivery = new LocalDeliveryService(ds, clock);
+  const inbound = new InboundMailService({ ds, recipients, delivery, logger: logger.child({ module: 'inbound' }) });
   const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
   const dingtalkCallbacks = new DingTalkCallbackHandler({
     ds,
@@ -154,6 +155,7 @@ export function createServices(deps: AppDeps) {
     groups,
     recipients,
     delivery,
+    inbound,
     directoryEvents,
     dingtalkCallbacks,
     dingtalkIdentity,

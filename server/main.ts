@@ -58,6 +58,7 @@ async function main(): Promise<void> {
         ? `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)`
         : '',
       config.roles.has('http') ? `  Health:     ${base}/healthz  ${base}/readyz` : '',
+      config.roles.has('smtp') ? `  SMTP (MX):  ${config.smtp.host}:${config.smtp.port}` : '',
       config.database.mode === 'embedded'
         ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}`
         : '',

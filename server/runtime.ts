@@ -3,6 +3,7 @@ import type { Services } from './app';
 import type { Logger } from './platform/logger';
 import { DingTalkStreamListener } from './integrations/dingtalk';
 import { NightlySyncJob } from './modules/directory';
+import { startMx } from './modules/transport';
 import type { AppDeps } from './app';
 import type { RunningEmulator } from './sandbox/dingtalk-emulator';
 import { startSandbox } from './sandbox/sandbox-mode';
@@ -70,6 +71,10 @@ export async function startBackground(
     await listener.start();
     // Stopped before the event processor and the database.
     stops.push(() => listener.stop());
+  }
+  if (config.roles.has('smtp')) {
+    const mx = await startMx(services.inbound, { ...config.smtp, logger });
+    stops.push(() => mx.close());
   }
   if (config.roles.has('scheduler')) {
     const nightly = new NightlySyncJob(deps.ds, services.sync, logger.child({ module: 'nightly-sync' }));

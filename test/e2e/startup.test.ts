@@ -39,7 +39,12 @@ describe('start-up (the real binary)', function () {
   it('starts embedded, answers /readyz, refuses a second instance and a busy port, stops cleanly, reuses data', async () => {
     const pgPort = String(await freePort());
     const port = String(await freePort());
-    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, PORT: port };
+    const env = {
+      DATA_DIR: dataDir,
+      EMBEDDED_PG_PORT: pgPort,
+      PORT: port,
+      SMTP_PORT: String(await freePort()),
+    };
     const first = runServer(env);
     await waitFor(() => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000, '/readyz');
     expect(first.output()).to.match(/password: {5}\S+/);
