@@ -106,7 +106,12 @@ export function createServices(deps: AppDeps) {
   const groups = new GroupsService(ds);
   const recipients = new RecipientResolver(ds, groups);
   const delivery = new LocalDeliveryService(ds, clock);
-  const inbound = new InboundMailService({ ds, recipients, delivery, logger: logger.child({ module: 'inbound' }) });
+  const inbound = new InboundMailService({
+    ds,
+    recipients,
+    delivery,
+    logger: logger.child({ module: 'inbound' }),
+  });
   const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
   const dingtalkCallbacks = new DingTalkCallbackHandler({
     ds,

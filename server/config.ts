@@ -44,7 +44,11 @@ export const ConfigSchema = z
     ),
     SMTP_HOST: z.string().min(1).default('127.0.0.1'),
     SMTP_PORT: port.default(2525),
-    SMTP_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+    SMTP_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(50 * 1024 * 1024),
     SMTP_HOSTNAME: z.string().min(1).default('mx.orgmail.local'),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z.preprocess(
@@ -140,7 +144,12 @@ export const ConfigSchema = z
       publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
     },
-    smtp: { host: env.SMTP_HOST, port: env.SMTP_PORT, maxBytes: env.SMTP_MAX_BYTES, hostname: env.SMTP_HOSTNAME },
+    smtp: {
+      host: env.SMTP_HOST,
+      port: env.SMTP_PORT,
+      maxBytes: env.SMTP_MAX_BYTES,
+      hostname: env.SMTP_HOSTNAME,
+    },
     dataDir: path.resolve(env.DATA_DIR),
     database: env.DATABASE_URL
       ? { mode: 'external' as const, url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
