@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { UpstreamError } from '../../server/platform/errors';
+import { type UpstreamError } from '../../server/platform/errors';
 import { createLogger } from '../../server/platform/logger';
 import { type DingTalkApiConfig } from '../../server/integrations/dingtalk/dingtalk-api.client';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../../server/sandbox/dingtalk-emulator';
 import { generateOrg } from '../../server/sandbox/org-generator';
 import type { OrgSnapshot } from '../../server/sandbox/dingtalk-emulator/org-records';
+import { details, rejectionOf } from '../support/upstream-errors';
 
 type Emulator = RunningEmulator;
 
@@ -65,20 +66,6 @@ function expectedWalkCalls(org: OrgSnapshot): number {
     0,
   );
   return org.departments.length + 1 + pages + 1;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function details(err: UpstreamError): Record<string, unknown> {
-  return err.details as Record<string, unknown>;
 }
 
 describe('DingTalk API client against the emulator', function () {

@@ -1,13 +1,13 @@
 import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { UpstreamError } from '../../server/platform/errors';
 import { createLogger } from '../../server/platform/logger';
 import { type DingTalkApiConfig } from '../../server/integrations/dingtalk/dingtalk-api.client';
 import {
   createDingTalkOpenApi,
   type DingTalkOpenApi,
 } from '../../server/integrations/dingtalk/dingtalk-open-api';
+import { details, rejectionOf } from '../support/upstream-errors';
 
 /**
  * Transport behaviour the emulator has no switch for (silent server, refused connection, string-typed
@@ -31,20 +31,6 @@ function openApi(baseUrl: string, overrides: Partial<DingTalkApiConfig> = {}): D
     logger,
     ...overrides,
   });
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function details(err: UpstreamError): Record<string, unknown> {
-  return err.details as Record<string, unknown>;
 }
 
 describe('DingTalk API client transport failures', function () {

@@ -230,9 +230,8 @@ class Parser {
     }
   }
 
-  test(): SieveTest {
-    const { name, line } = this.identifier();
-    const args = this.args();
+  /** A test list `(t1, t2, ...)` or a single test, as both tests and commands take them. */
+  private testList(): SieveTest[] {
     const tests: SieveTest[] = [];
     if (this.isPunct('(')) {
       this.pos++;
@@ -245,24 +244,20 @@ class Parser {
     } else if (this.peek()?.kind === 'identifier') {
       tests.push(this.test());
     }
+    return tests;
+  }
+
+  test(): SieveTest {
+    const { name, line } = this.identifier();
+    const args = this.args();
+    const tests = this.testList();
     return { name, args, tests, line };
   }
 
   command(): SieveCommand {
     const { name, line } = this.identifier();
     const args = this.args();
-    const tests: SieveTest[] = [];
-    if (this.isPunct('(')) {
-      this.pos++;
-      tests.push(this.test());
-      while (this.isPunct(',')) {
-        this.pos++;
-        tests.push(this.test());
-      }
-      this.expectPunct(')');
-    } else if (this.peek()?.kind === 'identifier') {
-      tests.push(this.test());
-    }
+    const tests = this.testList();
     if (this.isPunct(';')) {
       const endLine = this.peek()?.line ?? line;
       this.pos++;
