@@ -105,7 +105,7 @@ export function createServices(deps: AppDeps) {
   const mailboxAddresses = new MailboxAddressesService(ds, settings, audit);
   const groups = new GroupsService(ds);
   const recipients = new RecipientResolver(ds, groups);
-  const delivery = new LocalDeliveryService(ds, clock);
+  const delivery = new LocalDeliveryService(ds, clock, logger.child({ module: 'delivery' }));
   const inbound = new InboundMailService({
     ds,
     recipients,

@@ -82,6 +82,11 @@ export interface NewMessageRow {
   mailboxId: string;
   folderId: string;
   threadId: string;
+  seen?: boolean;
+  flagged?: boolean;
+  /** Overrides the message's own importance (a rule's "mark important"). */
+  importance?: 'high' | 'normal' | 'low';
+  labels?: string[];
 }
 
 /** One message row per mailbox (same content), and each mailbox's usage grows by the size. */
@@ -115,9 +120,12 @@ export async function insertMessages(
   await em.query(
     `INSERT INTO messages (tenant_id, id, mailbox_id, folder_id, blob_sha256, message_id, thread_id, in_reply_to, subject,
                            from_name, from_address, to_addresses, cc_addresses, snippet, has_attachments, attachments,
-                           size, importance, search_tokens, received_at, sent_at)
-     SELECT $1, r.id, r.mailbox_id, r.folder_id, $2, $3, r.thread_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
-       FROM unnest($18::uuid[], $19::uuid[], $20::uuid[], $21::uuid[]) AS r(id, mailbox_id, folder_id, thread_id)`,
+                           size, importance, search_tokens, received_at, sent_at, is_seen, is_flagged, labels)
+     SELECT $1, r.id, r.mailbox_id, r.folder_id, $2, $3, r.thread_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+            coalesce(r.importance, $14), $15, $16, $17, r.seen, r.flagged,
+            ARRAY(SELECT jsonb_array_elements_text(r.labels))
+       FROM unnest($18::uuid[], $19::uuid[], $20::uuid[], $21::uuid[], $22::boolean[], $23::boolean[], $24::text[], $25::jsonb[])
+         AS r(id, mailbox_id, folder_id, thread_id, seen, flagged, importance, labels)`,
     [
       tenantId,
       blobSha256,
@@ -140,6 +148,10 @@ export async function insertMessages(
       rows.map((r) => r.mailboxId),
       rows.map((r) => r.folderId),
       rows.map((r) => r.threadId),
+      rows.map((r) => r.seen ?? false),
+      rows.map((r) => r.flagged ?? false),
+      rows.map((r) => r.importance ?? null),
+      rows.map((r) => JSON.stringify(r.labels ?? [])),
     ],
   );
   await em.query(
