@@ -42,7 +42,10 @@ import {
   GroupsService,
   RecipientResolver,
   MailboxAddressesService,
+  MailboxExportService,
   MailboxProvisioning,
+  MailboxPurgeService,
+  registerExportRoutes,
   registerGroupRoutes,
   registerMailboxAddressRoutes,
 } from './modules/mailboxes';
@@ -106,6 +109,15 @@ export function createServices(deps: AppDeps) {
   const groups = new GroupsService(ds);
   const recipients = new RecipientResolver(ds, groups);
   const delivery = new LocalDeliveryService(ds, clock, logger.child({ module: 'delivery' }));
+  const mailboxExports = new MailboxExportService(ds, clock, logger.child({ module: 'mailbox-export' }));
+  const mailboxPurge = new MailboxPurgeService({
+    ds,
+    exports: mailboxExports,
+    settings,
+    audit,
+    clock,
+    logger: logger.child({ module: 'mailbox-purge' }),
+  });
   const inbound = new InboundMailService({
     ds,
     recipients,
@@ -160,6 +172,8 @@ export function createServices(deps: AppDeps) {
     groups,
     recipients,
     delivery,
+    mailboxExports,
+    mailboxPurge,
     inbound,
     directoryEvents,
     dingtalkCallbacks,
@@ -188,6 +202,12 @@ export function createHttp(deps: AppDeps, services: Services): Express {
   registerSyncRoutes(api, { sync: services.sync, jobRuns: services.jobRuns, policy: services.syncPolicy });
   registerMailboxAddressRoutes(api, services.mailboxAddresses);
   registerGroupRoutes(api, services.groups);
+  registerExportRoutes(api, {
+    ds: deps.ds,
+    exports: services.mailboxExports,
+    audit: services.audit,
+    logger: deps.logger,
+  });
   return createHttpApp({
     logger: deps.logger,
     bodyLimitBytes: deps.config.http.bodyLimitBytes,

@@ -14,6 +14,12 @@ export const SyncPolicy = z
     retentionDays: z.number().int().min(1).max(3650).default(30),
     /** Forward a departed member's new mail to their manager. */
     forwardToManagerOnLeave: z.boolean().default(false),
+    /** Answer mail to a departed member (once per sender per 4 days) with whom to contact instead. */
+    autoReplyOnLeave: z.boolean().default(true),
+    /** The contact named in that reply; their manager when empty (and nobody named if none). */
+    leaveContactAddress: z.email().nullable().default(null),
+    /** Days the export made before a purge is kept for admins to download. */
+    exportKeepDays: z.number().int().min(1).max(3650).default(180),
     /** Cron expression of the nightly full sync, in the organization's time zone. */
     nightlyCron: z.string().default('0 3 * * *'),
   })

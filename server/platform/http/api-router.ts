@@ -1,4 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { type z, type ZodType } from 'zod';
 import type { Role } from '../../../shared/auth';
@@ -7,6 +9,27 @@ import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors
 import type { Actor, Authenticator, RequestContext } from './actor';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** What a download route answers. */
+export interface Download {
+  contentType: string;
+  /** Shown to the user when saving; any characters (sent as an ASCII fallback plus RFC 5987 UTF-8). */
+  filename: string;
+  body: Buffer | Readable;
+  size?: number;
+  inline?: boolean;
+  headers?: Record<string, string>;
+}
+
+/** `attachment; filename="ascii"; filename*=UTF-8''…` so Chinese names survive every browser. */
+export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_') || 'download';
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
 
 /** `public`: no token. Otherwise a verified token, optionally with one of `roles`. */
 export type RouteAuth = 'public' | { roles?: Role[]; allowEnrollScope?: boolean };
@@ -97,6 +120,46 @@ export class ApiRegistry {
         }
       }
       res.status(status).json(result);
+    });
+  }
+
+  /**
+   * A file download (raw message, attachment, export): validated and authenticated like any route;
+   * the handler returns the bytes and how to name them. Filenames may be Chinese (RFC 5987).
+   */
+  download<P extends ZodType, Q extends ZodType>(
+    spec: Omit<RouteSpec<P, ZodType, ZodType, null>, 'response' | 'body' | 'query' | 'auth'> & {
+      auth: Exclude<RouteAuth, 'public'>;
+      query?: Q;
+      contentType: string;
+    },
+    handler: (input: HandlerInput<Infer<P>, Infer<Q>, undefined, Actor>) => Promise<Download> | Download,
+  ): void {
+    this.document({ ...spec, response: null }, spec.contentType);
+    this.router[spec.method](spec.path, async (req: Request, res: Response) => {
+      const actor = await this.requireActor(req, spec.auth);
+      const file = await handler({
+        params: parse(spec.params, req.params, 'path') as Infer<P>,
+        query: parse(spec.query, req.query, 'query') as Infer<Q>,
+        body: undefined,
+        actor,
+        ctx: contextOf(req),
+      });
+      res.status(200);
+      res.setHeader('Content-Type', file.contentType);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Cache-Control', 'private, no-store');
+      res.setHeader(
+        'Content-Disposition',
+        contentDisposition(file.inline ? 'inline' : 'attachment', file.filename),
+      );
+      if (file.size !== undefined) res.setHeader('Content-Length', String(file.size));
+      for (const [name, value] of Object.entries(file.headers ?? {})) res.setHeader(name, value);
+      if (Buffer.isBuffer(file.body)) {
+        res.end(file.body);
+        return;
+      }
+      await pipeline(file.body, res);
     });
   }
 

@@ -1,0 +1,154 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { SYNC_POLICY_KEY, SyncPolicy } from '../../../shared/directory/sync-policy';
+import type { Clock } from '../../platform/clock';
+import { returning } from '../../platform/db/returning';
+import type { Logger } from '../../platform/logger';
+import type { AuditService } from '../admin';
+import type { SettingsService } from '../tenants';
+import type { MailboxExportService } from './mailbox-export.service';
+
+export interface PurgeOutcome {
+  purged: number;
+  failed: number;
+  /** Still due (left for the next run when `limit` was reached). */
+  remaining: number;
+}
+
+/**
+ * The end of a departed member's retention: their mailbox is exported first (the archive kept for
+ * the policy's `exportKeepDays`), then its mail, folders and addresses are deleted and the
+ * mailbox is marked purged. A member who rejoined meanwhile is left alone; an export that fails
+ * stops that purge, so nothing is ever deleted without an archive.
+ */
+export class MailboxPurgeService {
+  constructor(
+    private readonly d: {
+      ds: DataSource;
+      exports: MailboxExportService;
+      settings: SettingsService;
+      audit: AuditService;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  async purgeDue(
+    opts: { limit?: number; progress?: (done: number, total: number) => Promise<void> } = {},
+  ): Promise<PurgeOutcome> {
+    const now = this.d.clock.now();
+    const due: { tenant_id: string; id: string }[] = await this.d.ds.query(
+      `SELECT tenant_id, id FROM mailboxes WHERE status = 'suspended' AND purge_after <= $1
+        ORDER BY purge_after LIMIT $2`,
+      [now, (opts.limit ?? 500) + 1],
+    );
+    const batch = due.slice(0, opts.limit ?? 500);
+    let purged = 0;
+    let failed = 0;
+    for (const [i, box] of batch.entries()) {
+      try {
+        if (await this.purgeOne(box.tenant_id, box.id)) purged++;
+      } catch (err) {
+        failed++;
+        this.d.logger.error({ err, tenantId: box.tenant_id, mailboxId: box.id }, 'mailbox purge failed');
+      }
+      await opts.progress?.(i + 1, batch.length);
+    }
+    return { purged, failed, remaining: due.length - batch.length };
+  }
+
+  /** Exports then purges one mailbox if it is still due; false when it was not (e.g. rejoined). */
+  async purgeOne(tenantId: string, mailboxId: string): Promise<boolean> {
+    if (!(await this.stillDue(this.d.ds.manager, tenantId, mailboxId, false))) return false;
+    const policy = await this.d.settings.get(tenantId, SYNC_POLICY_KEY, SyncPolicy);
+    const archive = await this.d.exports.exportMailbox(tenantId, mailboxId, {
+      reason: 'purge',
+      keepDays: policy.exportKeepDays,
+    });
+    return this.d.ds.transaction(async (em) => {
+      const box = await this.stillDue(em, tenantId, mailboxId, true);
+      if (!box) return false;
+      const removed = await returning<{ blob_sha256: string }>(
+        em,
+        `DELETE FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 RETURNING blob_sha256`,
+        [tenantId, mailboxId],
+      );
+      await deleteUnreferencedBlobs(em, tenantId, [...new Set(removed.map((r) => r.blob_sha256))]);
+      await em.query(`DELETE FROM folders WHERE tenant_id = $1 AND mailbox_id = $2`, [tenantId, mailboxId]);
+      await em.query(`DELETE FROM addresses WHERE tenant_id = $1 AND mailbox_id = $2`, [tenantId, mailboxId]);
+      await em.query(
+        `UPDATE mailboxes SET status = 'purged', used_bytes = 0, purge_after = NULL, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, mailboxId],
+      );
+      if (box.member_id) {
+        await em.query(
+          `UPDATE members SET status = 'purged', updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'suspended'`,
+          [tenantId, box.member_id],
+        );
+      }
+      await this.d.audit.record(em, {
+        tenantId,
+        actorType: 'system',
+        action: 'mailbox.purged',
+        targetType: 'mailbox',
+        targetId: mailboxId,
+        details: {
+          address: archive.address,
+          memberId: box.member_id,
+          messages: removed.length,
+          exportId: archive.id,
+          exportSize: Number(archive.size),
+        },
+      });
+      return true;
+    });
+  }
+
+  private async stillDue(
+    em: EntityManager,
+    tenantId: string,
+    mailboxId: string,
+    lock: boolean,
+  ): Promise<{ member_id: string | null } | undefined> {
+    const [box]: { member_id: string | null }[] = await em.query(
+      `SELECT member_id FROM mailboxes
+        WHERE tenant_id = $1 AND id = $2 AND status = 'suspended' AND purge_after <= $3
+        ${lock ? 'FOR UPDATE' : ''}`,
+      [tenantId, mailboxId, this.d.clock.now()],
+    );
+    return box;
+  }
+}
+
+/**
+ * Blobs (of those named) that no message refers to any more. A blob that something else still
+ * holds (a queued send, a draft upload) is kept: the delete skips rows another table references.
+ */
+export async function deleteUnreferencedBlobs(
+  em: EntityManager,
+  tenantId: string,
+  sha256s: string[],
+): Promise<number> {
+  if (sha256s.length === 0) return 0;
+  const sql = `DELETE FROM mail_blobs b WHERE b.tenant_id = $1 AND b.sha256 = ANY($2)
+      AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = $1 AND m.blob_sha256 = b.sha256)
+    RETURNING sha256`;
+  const attempt = async (shas: string[]): Promise<number | null> => {
+    await em.query('SAVEPOINT blob_delete');
+    try {
+      const rows = await returning<{ sha256: string }>(em, sql, [tenantId, shas]);
+      await em.query('RELEASE SAVEPOINT blob_delete');
+      return rows.length;
+    } catch (err) {
+      // Still referenced from another table (foreign key): that blob stays.
+      if ((err as { code?: string }).code !== '23503') throw err;
+      await em.query('ROLLBACK TO SAVEPOINT blob_delete');
+      return null;
+    }
+  };
+  const all = await attempt(sha256s);
+  if (all !== null) return all;
+  let deleted = 0;
+  for (const sha of sha256s) deleted += (await attempt([sha])) ?? 0;
+  return deleted;
+}
