@@ -199,7 +199,12 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     callbacks: services.dingtalkCallbacks,
   });
   registerMemberRoutes(api, services.members);
-  registerSyncRoutes(api, { sync: services.sync, jobRuns: services.jobRuns, policy: services.syncPolicy });
+  registerSyncRoutes(api, {
+    sync: services.sync,
+    jobRuns: services.jobRuns,
+    policy: services.syncPolicy,
+    events: services.directoryEvents,
+  });
   registerMailboxAddressRoutes(api, services.mailboxAddresses);
   registerGroupRoutes(api, services.groups);
   registerExportRoutes(api, {

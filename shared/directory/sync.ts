@@ -46,3 +46,38 @@ export type SyncRunDto = z.infer<typeof SyncRunDto>;
 
 export const SyncRunList = z.object({ runs: z.array(SyncRunDto) }).meta({ id: 'SyncRunList' });
 export const SyncStarted = z.object({ runId: Uuid }).meta({ id: 'SyncStarted' });
+
+/** A DingTalk contact event as received and processed (the console's event log). */
+export const DirectoryEventDto = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    userIds: z.array(z.string()),
+    deptIds: z.array(z.string()),
+    status: z.enum(['pending', 'done', 'failed', 'ignored']),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    receivedAt: z.iso.datetime(),
+    processedAt: z.iso.datetime().nullable(),
+    nextAttemptAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'DirectoryEvent' });
+export type DirectoryEventDto = z.infer<typeof DirectoryEventDto>;
+
+export const DirectoryEventQuery = z.object({
+  status: z.enum(['pending', 'done', 'failed', 'ignored']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque: the id of the last event of the previous page (newest first). */
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'expected a cursor from a previous page')
+    .optional(),
+});
+
+export const DirectoryEventList = z
+  .object({ events: z.array(DirectoryEventDto), nextCursor: z.string().nullable() })
+  .meta({ id: 'DirectoryEventList' });
+
+export const DirectoryEventParams = z.object({
+  id: z.string().regex(/^\d{1,18}$/, 'expected an event id'),
+});

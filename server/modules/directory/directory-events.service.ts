@@ -42,6 +42,19 @@ interface ClaimedRow {
  * processed here: claimed with SKIP LOCKED (any replica may work), merged per tenant into one
  * scoped sync, retried with back-off on failure, never dropped.
  */
+export interface DirectoryEventRow {
+  id: string;
+  event_type: string;
+  user_ids: string[];
+  dept_ids: string[];
+  status: 'pending' | 'done' | 'failed' | 'ignored';
+  attempts: number;
+  last_error: string | null;
+  received_at: Date;
+  processed_at: Date | null;
+  next_attempt_at: Date | null;
+}
+
 export class DirectoryEventsService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -60,6 +73,35 @@ export class DirectoryEventsService {
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (tenant_id, event_key) DO NOTHING RETURNING id`,
       [tenantId, event.key, event.type, event.memberIds, event.departmentIds, JSON.stringify(event.payload)],
+    );
+    if (rows.length > 0) this.kick();
+    return rows.length > 0;
+  }
+
+  /** The event log, newest first, keyset-paged by id. */
+  async list(
+    tenantId: string,
+    q: { status?: string; limit: number; cursor?: string },
+  ): Promise<{ events: DirectoryEventRow[]; nextCursor: string | null }> {
+    const rows: DirectoryEventRow[] = await this.ds.query(
+      `SELECT id::text, event_type, user_ids, dept_ids, status, attempts, last_error, received_at, processed_at, next_attempt_at
+         FROM directory_events
+        WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
+        ORDER BY id DESC LIMIT $4`,
+      [tenantId, q.status ?? null, q.cursor ?? null, q.limit + 1],
+    );
+    const more = rows.length > q.limit;
+    const events = rows.slice(0, q.limit);
+    return { events, nextCursor: more ? events[events.length - 1]!.id : null };
+  }
+
+  /** Puts a failed event back in the queue (an admin fixed the cause). False when there is no such failed event. */
+  async retry(tenantId: string, id: string): Promise<boolean> {
+    const rows = await returning<{ id: string }>(
+      this.ds,
+      `UPDATE directory_events SET status = 'pending', attempts = 0, next_attempt_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND status = 'failed' RETURNING id`,
+      [tenantId, id],
     );
     if (rows.length > 0) this.kick();
     return rows.length > 0;

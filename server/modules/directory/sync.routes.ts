@@ -1,9 +1,18 @@
 import { IdParams } from '../../../shared/common';
-import { StartSyncBody, SyncRunDto, SyncRunList, SyncStarted } from '../../../shared/directory/sync';
+import {
+  DirectoryEventList,
+  DirectoryEventParams,
+  DirectoryEventQuery,
+  StartSyncBody,
+  SyncRunDto,
+  SyncRunList,
+  SyncStarted,
+} from '../../../shared/directory/sync';
 import { SyncPolicy } from '../../../shared/directory/sync-policy';
 import { NotFoundError } from '../../platform/errors';
 import type { ApiRegistry } from '../../platform/http/api-router';
 import type { JobRunsService } from '../scheduling';
+import type { DirectoryEventsService } from './directory-events.service';
 import type { DirectorySyncService } from './directory-sync.service';
 import { SYNC_JOB } from './directory-sync.service';
 import type { SyncPolicyService } from './sync-policy.service';
@@ -11,8 +20,58 @@ import { presentSyncRun } from './sync-run.presenter';
 
 export function registerSyncRoutes(
   api: ApiRegistry,
-  s: { sync: DirectorySyncService; jobRuns: JobRunsService; policy: SyncPolicyService },
+  s: {
+    sync: DirectorySyncService;
+    jobRuns: JobRunsService;
+    policy: SyncPolicyService;
+    events: DirectoryEventsService;
+  },
 ): void {
+  api.route(
+    {
+      method: 'get',
+      path: '/admin/directory/events',
+      summary: 'DingTalk contact events as received, newest first, with their processing state',
+      tag: 'directory',
+      auth: { roles: ['admin', 'auditor'] },
+      query: DirectoryEventQuery,
+      response: DirectoryEventList,
+    },
+    async ({ actor, query }) => {
+      const page = await s.events.list(actor.tenantId, query);
+      return {
+        nextCursor: page.nextCursor,
+        events: page.events.map((e) => ({
+          id: e.id,
+          type: e.event_type,
+          userIds: e.user_ids,
+          deptIds: e.dept_ids,
+          status: e.status,
+          attempts: e.attempts,
+          lastError: e.last_error,
+          receivedAt: e.received_at.toISOString(),
+          processedAt: e.processed_at?.toISOString() ?? null,
+          nextAttemptAt: e.status === 'pending' ? (e.next_attempt_at?.toISOString() ?? null) : null,
+        })),
+      };
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/admin/directory/events/:id/retry',
+      summary: 'Queue a failed event again',
+      tag: 'directory',
+      auth: { roles: ['admin'] },
+      params: DirectoryEventParams,
+      response: null,
+    },
+    async ({ actor, params }) => {
+      if (!(await s.events.retry(actor.tenantId, params.id))) throw new NotFoundError('Failed event');
+    },
+  );
+
   api.route(
     {
       method: 'post',
