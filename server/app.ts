@@ -51,6 +51,7 @@ import {
 } from './modules/mailboxes';
 import { JobRunsService } from './modules/scheduling';
 import { InboundMailService, LocalDeliveryService } from './modules/transport';
+import { registerStatsRoutes, StatsService } from './modules/stats';
 import { SettingsService, TenantsService } from './modules/tenants';
 
 export interface AppDeps {
@@ -109,6 +110,7 @@ export function createServices(deps: AppDeps) {
   const groups = new GroupsService(ds);
   const recipients = new RecipientResolver(ds, groups);
   const delivery = new LocalDeliveryService(ds, clock, logger.child({ module: 'delivery' }));
+  const stats = new StatsService(ds, clock);
   const mailboxExports = new MailboxExportService(ds, clock, logger.child({ module: 'mailbox-export' }));
   const mailboxPurge = new MailboxPurgeService({
     ds,
@@ -174,6 +176,7 @@ export function createServices(deps: AppDeps) {
     delivery,
     mailboxExports,
     mailboxPurge,
+    stats,
     inbound,
     directoryEvents,
     dingtalkCallbacks,
@@ -207,6 +210,7 @@ export function createHttp(deps: AppDeps, services: Services): Express {
   });
   registerMailboxAddressRoutes(api, services.mailboxAddresses);
   registerGroupRoutes(api, services.groups);
+  registerStatsRoutes(api, services.stats);
   registerExportRoutes(api, {
     ds: deps.ds,
     exports: services.mailboxExports,

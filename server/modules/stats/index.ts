@@ -1,0 +1,2 @@
+export { StatsService, lastLocalDays } from './stats.service';
+export { registerStatsRoutes } from './stats.routes';
