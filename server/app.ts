@@ -16,7 +16,7 @@ import { ApiRegistry } from './platform/http/api-router';
 import { API_BASE, createHttpApp } from './platform/http/app';
 import type { Logger } from './platform/logger';
 import { deriveKey, SecretBox } from './platform/secrets';
-import { AuditService } from './modules/admin';
+import { AuditLogService, AuditService, registerAuditLogRoutes } from './modules/admin';
 import {
   AccountService,
   ExternalLoginService,
@@ -111,6 +111,7 @@ export function createServices(deps: AppDeps) {
   const recipients = new RecipientResolver(ds, groups);
   const delivery = new LocalDeliveryService(ds, clock, logger.child({ module: 'delivery' }));
   const stats = new StatsService(ds, clock);
+  const auditLog = new AuditLogService(ds);
   const mailboxExports = new MailboxExportService(ds, clock, logger.child({ module: 'mailbox-export' }));
   const mailboxPurge = new MailboxPurgeService({
     ds,
@@ -177,6 +178,7 @@ export function createServices(deps: AppDeps) {
     mailboxExports,
     mailboxPurge,
     stats,
+    auditLog,
     inbound,
     directoryEvents,
     dingtalkCallbacks,
@@ -211,6 +213,7 @@ export function createHttp(deps: AppDeps, services: Services): Express {
   registerMailboxAddressRoutes(api, services.mailboxAddresses);
   registerGroupRoutes(api, services.groups);
   registerStatsRoutes(api, services.stats);
+  registerAuditLogRoutes(api, services.auditLog);
   registerExportRoutes(api, {
     ds: deps.ds,
     exports: services.mailboxExports,
