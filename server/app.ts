@@ -29,10 +29,12 @@ import {
   Totp,
 } from './modules/auth';
 import {
+  AdminMembersService,
   DirectoryEventsService,
   DirectorySyncService,
   MembersService,
   Notifier,
+  registerAdminMemberRoutes,
   registerMemberRoutes,
   registerSyncRoutes,
   SyncApplier,
@@ -112,6 +114,7 @@ export function createServices(deps: AppDeps) {
   const delivery = new LocalDeliveryService(ds, clock, logger.child({ module: 'delivery' }));
   const stats = new StatsService(ds, clock);
   const auditLog = new AuditLogService(ds);
+  const adminMembers = new AdminMembersService(ds, audit);
   const mailboxExports = new MailboxExportService(ds, clock, logger.child({ module: 'mailbox-export' }));
   const mailboxPurge = new MailboxPurgeService({
     ds,
@@ -179,6 +182,7 @@ export function createServices(deps: AppDeps) {
     mailboxPurge,
     stats,
     auditLog,
+    adminMembers,
     inbound,
     directoryEvents,
     dingtalkCallbacks,
@@ -214,6 +218,7 @@ export function createHttp(deps: AppDeps, services: Services): Express {
   registerGroupRoutes(api, services.groups);
   registerStatsRoutes(api, services.stats);
   registerAuditLogRoutes(api, services.auditLog);
+  registerAdminMemberRoutes(api, services.adminMembers);
   registerExportRoutes(api, {
     ds: deps.ds,
     exports: services.mailboxExports,

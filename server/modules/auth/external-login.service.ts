@@ -57,6 +57,12 @@ export class ExternalLoginService {
         ErrorCodes.accountSuspended,
       );
     }
+    if (member.adminSuspendedAt) {
+      throw new UnauthenticatedError(
+        'Your sign-in has been suspended by an administrator',
+        ErrorCodes.accountSuspended,
+      );
+    }
     const roles =
       identity.isOrgAdmin && !member.roles.includes('admin')
         ? [...member.roles, 'admin' as const]

@@ -63,7 +63,7 @@ export class LocalLoginService {
       await this.recordFailure(tenant.id, login, ctx, member ?? null, policy, now);
       throw invalid();
     }
-    if (member.status !== 'active') {
+    if (member.status !== 'active' || member.adminSuspendedAt) {
       await this.recordAttempt(this.d.ds.manager, tenant.id, login, ctx.ip, false);
       throw new UnauthenticatedError('This account is suspended', ErrorCodes.accountSuspended);
     }

@@ -16,15 +16,15 @@ export class TokenAuthenticator implements Authenticator {
 
   async authenticate(token: string): Promise<Actor> {
     const actor = this.jwt.verify(token);
-    const rows: { status: string; tenant_status: string }[] = await this.ds.query(
-      `SELECT m.status, t.status AS tenant_status
+    const rows: { status: string; tenant_status: string; admin_suspended: boolean }[] = await this.ds.query(
+      `SELECT m.status, t.status AS tenant_status, m.admin_suspended_at IS NOT NULL AS admin_suspended
          FROM members m JOIN tenants t ON t.id = m.tenant_id
         WHERE m.tenant_id = $1 AND m.id = $2`,
       [actor.tenantId, actor.memberId],
     );
     const row = rows[0];
     if (!row) throw new UnauthenticatedError('The access token is not valid');
-    if (row.status !== 'active' || row.tenant_status !== 'active') {
+    if (row.status !== 'active' || row.tenant_status !== 'active' || row.admin_suspended) {
       throw new UnauthenticatedError('This account is suspended', ErrorCodes.accountSuspended);
     }
     return actor;

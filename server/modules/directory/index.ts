@@ -26,3 +26,5 @@ export { SyncApplier } from './sync-applier';
 export { countPlan, planSync, type PlanCounts, type SyncPlan } from './sync-plan';
 export { SyncPolicyService } from './sync-policy.service';
 export { registerSyncRoutes } from './sync.routes';
+export { AdminMembersService } from './admin-members.service';
+export { registerAdminMemberRoutes } from './admin-members.routes';

@@ -89,6 +89,10 @@ export class Member {
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
 
+  /** Sign-in suspended by an admin (independent of the directory's status). */
+  @Column({ name: 'admin_suspended_at', type: 'timestamptz', nullable: true })
+  adminSuspendedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
