@@ -30,7 +30,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/config.ts', 'scripts/**', 'test/**', 'bench/**', '*.mjs'],
+    // The browser apps (React + TSX): the same rules; vite's config runs in Node at build time.
+    files: ['client/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },
+  },
+  {
+    files: ['server/config.ts', 'scripts/**', 'test/**', 'bench/**', '*.mjs', 'client/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

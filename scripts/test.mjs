@@ -18,6 +18,9 @@ function step(title, cmd, args) {
 // A clean build: stale compiled tests of deleted sources must never run.
 rmSync('dist', { recursive: true, force: true });
 step('typecheck and build', 'npx', ['tsc', '-p', 'tsconfig.json']);
+step('typecheck the browser apps', 'npx', ['tsc', '-p', 'client/tsconfig.json', '--noEmit']);
+// The browser suites run the built apps (dist/client/*); this also checks the first-screen budget.
+step('build the browser apps', 'node', ['scripts/build-client.mjs']);
 if (!process.env.SKIP_LINT) {
   step('lint', 'npx', ['eslint', '.']);
   step('format', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);

@@ -11,11 +11,17 @@ import {
 } from './integrations/dingtalk';
 import type { Clock } from './platform/clock';
 import { migrationsApplied } from './platform/db/data-source';
-import { ValidationError } from './platform/errors';
+import { ConflictError, ValidationError } from './platform/errors';
 import { ApiRegistry } from './platform/http/api-router';
 import { API_BASE, createHttpApp } from './platform/http/app';
+import { staticAppMounts } from './platform/http/static-apps';
+import { PeopleSearchService } from './modules/directory/people-search.service';
+import { registerPeopleSearchRoutes } from './modules/directory/people-search.routes';
+import { registerSandboxSignInRoutes, SandboxSignIn } from './sandbox/sandbox-signin.routes';
 import type { Logger } from './platform/logger';
 import { deriveKey, SecretBox } from './platform/secrets';
+import { readFileSync } from 'node:fs';
+import { staticResolver, systemResolver, type DnsResolver, type DnsTable } from './platform/dns/resolver';
 import { AuditLogService, AuditService, registerAuditLogRoutes } from './modules/admin';
 import {
   AccountService,
@@ -51,10 +57,68 @@ import {
   registerGroupRoutes,
   registerMailboxAddressRoutes,
 } from './modules/mailboxes';
-import { JobRunsService } from './modules/scheduling';
-import { InboundMailService, LocalDeliveryService } from './modules/transport';
+import {
+  AttachmentLinks,
+  FoldersService,
+  MailboxGrantsService,
+  MessageActionsService,
+  MessageReadService,
+  MessageSearchService,
+  registerFolderRoutes,
+  registerMailboxGrantRoutes,
+  registerMessageDownloadRoutes,
+  registerMessageRoutes,
+} from './modules/mail';
+import { AttachmentUploadsService } from './modules/mail/attachments-upload.service';
+import { registerComposeRoutes } from './modules/mail/compose.routes';
+import { ComposeService } from './modules/mail/compose.service';
+import { DraftStore } from './modules/mail/drafts.service';
+import {
+  JobRegistry,
+  jobRunsHousekeeping,
+  JobRunsService,
+  registerJobRoutes,
+  registerScheduledSendRoutes,
+  ScheduledSendsService,
+  SendDispatcher,
+  SendPreferences,
+} from './modules/scheduling';
+import {
+  AntispamService,
+  AutoReplyService,
+  DepartedMailService,
+  InboundMailService,
+  LocalDeliveryService,
+  MailAuthenticator,
+  NewMailNotices,
+  registerAntispamRoutes,
+  registerAutoReplyRoutes,
+  SpamHook,
+} from './modules/transport';
 import { registerStatsRoutes, StatsService } from './modules/stats';
-import { SettingsService, TenantsService } from './modules/tenants';
+import { DomainsService, registerDomainRoutes, SettingsService, TenantsService } from './modules/tenants';
+import {
+  ApplyRulesJob,
+  OrgRulesService,
+  registerRuleRoutes,
+  RulePreviewService,
+  RulesDeliveryHook,
+  RulesService,
+  RuleStats,
+} from './modules/rules';
+import {
+  AppPasswordsService,
+  DkimKeysService,
+  MailCapture,
+  OutboundQueue,
+  OutboundWorker,
+  OutgoingMailService,
+  RelayService,
+  registerAppPasswordRoutes,
+  registerOutboundRoutes,
+  SendPolicyService,
+  type OutgoingMessage,
+} from './modules/transport';
 
 export interface AppDeps {
   config: Config;
@@ -62,6 +126,8 @@ export interface AppDeps {
   ds: DataSource;
   clock: Clock;
   masterSecret: string;
+  /** DNS for SPF/DKIM/DMARC and MX lookups; tests pass a static table. Default: the system's. */
+  resolver?: DnsResolver;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -124,11 +190,146 @@ export function createServices(deps: AppDeps) {
     clock,
     logger: logger.child({ module: 'mailbox-purge' }),
   });
+  const resolver =
+    deps.resolver ??
+    (config.dnsStaticFile
+      ? staticResolver(JSON.parse(readFileSync(config.dnsStaticFile, 'utf8')) as DnsTable)
+      : systemResolver());
+  // Auto-replies and over-quota notices leave through the outgoing pipeline (contracts §1);
+  // `outgoing` is declared below and only called after a commit.
+  const submitOutgoing = (m: OutgoingMessage) => outgoing.submit(m);
+  const antispam = new AntispamService({ ds, settings, audit, clock });
+  // The spam verdict places copies first; the rules hook comes after it.
+  delivery.addHook(new SpamHook());
+  // Rules after spam. Outgoing and notifier are declared below; they are only used after a commit.
+  const ruleStats = new RuleStats({ ds, logger: logger.child({ module: 'rule-stats' }) });
+  delivery.addHook(
+    new RulesDeliveryHook({
+      ds,
+      clock,
+      logger: logger.child({ module: 'rules' }),
+      outgoing: () => outgoing,
+      notifier: { notify: (tenantId, memberIds, notice) => notifier.notify(tenantId, memberIds, notice) },
+      stats: ruleStats,
+    }),
+  );
+  const rules = new RulesService(ds);
+  const orgRules = new OrgRulesService(ds, audit);
+  const rulePreview = new RulePreviewService(ds, clock);
+  const applyRules = new ApplyRulesJob({
+    ds,
+    jobRuns,
+    clock,
+    logger: logger.child({ module: 'apply-rules' }),
+  });
+  // The one registry of scheduled jobs; other modules add theirs with jobs.register(...).
+  const jobs = new JobRegistry({
+    ds,
+    jobRuns,
+    logger: logger.child({ module: 'jobs' }),
+    defaultTimeZone: config.defaultTimeZone,
+  });
+  jobs.register(jobRunsHousekeeping(ds));
+  jobs.register({
+    name: 'mailboxes.retention_purge',
+    description:
+      'Exports, then purges, the mailboxes of members who left longer ago than the retention period',
+    cron: '30 2 * * *',
+    scope: 'global',
+    run: async (ctx) => ({
+      ...(await mailboxPurge.purgeDue({ progress: (done, total) => ctx.progress(done, total) })),
+    }),
+  });
+  jobs.register({
+    name: 'mailboxes.export_expiry',
+    description: 'Deletes mailbox archives past their keep date',
+    cron: '45 2 * * *',
+    scope: 'global',
+    run: async () => ({ deleted: await mailboxExports.deleteExpired() }),
+  });
+  jobs.register({
+    name: 'stats.rollup',
+    description: 'Rolls up the daily statistics behind the console charts (today and yesterday)',
+    cron: '*/15 * * * *',
+    scope: 'global',
+    run: async () => ({ ...(await stats.rollUp()) }),
+  });
+  // Outgoing mail (contracts §1): policy, Sent copy, local delivery, queue; the worker sends the queue.
+  const sendPolicy = new SendPolicyService(ds, settings, audit);
+  const outboundQueue = new OutboundQueue(ds);
+  const outgoing = new OutgoingMailService({
+    ds,
+    clock,
+    recipients,
+    delivery,
+    policy: sendPolicy,
+    queue: outboundQueue,
+    logger: logger.child({ module: 'outgoing' }),
+  });
+  const relay = new RelayService({ ds, settings, audit, box });
+  const dkim = new DkimKeysService({ ds, box, audit, clock, mxHostname: config.smtp.hostname });
+  const mailCapture = new MailCapture(ds);
+  const domains = new DomainsService({
+    ds,
+    audit,
+    clock,
+    logger: logger.child({ module: 'domains' }),
+    resolver,
+    dnsChecks: config.dnsChecks,
+    mxHostname: config.smtp.hostname,
+    published: async (tenantId, domainId) =>
+      dkim.records({ tenantId, memberId: '', roles: ['admin'], scope: 'full' }, domainId),
+  });
+  jobs.register({
+    name: 'domains.dns_recheck',
+    description: "Re-checks every domain's DNS records (verification, MX, SPF, DKIM, DMARC)",
+    cron: '17 */6 * * *',
+    scope: 'tenant',
+    run: (ctx) => domains.checkAll(ctx.tenantId!),
+  });
+  const outboundWorker = new OutboundWorker({
+    queue: outboundQueue,
+    relay,
+    dkim,
+    capture: mailCapture,
+    outgoing,
+    resolver,
+    clock,
+    logger: logger.child({ module: 'outbound' }),
+    mode: config.outbound.mode,
+    hostname: config.smtp.hostname,
+    mxPort: config.outbound.mxPort,
+  });
+  const appPasswords = new AppPasswordsService({
+    ds,
+    hasher,
+    recipients,
+    settings,
+    audit,
+    clock,
+    submission: config.submission,
+  });
   const inbound = new InboundMailService({
     ds,
     recipients,
     delivery,
     logger: logger.child({ module: 'inbound' }),
+    clock,
+    authenticator: new MailAuthenticator({
+      resolver,
+      hostname: config.smtp.hostname,
+      logger: logger.child({ module: 'mail-auth' }),
+    }),
+    antispam,
+    submit: (m) => submitOutgoing(m),
+    hostname: config.smtp.hostname,
+  });
+  const autoReplies = new AutoReplyService({
+    ds,
+    clock,
+    logger: logger.child({ module: 'auto-reply' }),
+    submit: (m) => submitOutgoing(m),
+    hostname: config.smtp.hostname,
   });
   const directoryEvents = new DirectoryEventsService(ds, sync, logger.child({ module: 'directory-events' }));
   const dingtalkCallbacks = new DingTalkCallbackHandler({
@@ -146,7 +347,16 @@ export function createServices(deps: AppDeps) {
     clock,
     resolveTenant: (corpId) => dingtalk.tenantIdByCorpId(corpId),
     syncMember: async (tenantId, externalId) => {
-      await sync.syncIds(tenantId, { memberIds: [externalId], departmentIds: [] }, 'sign_in');
+      // A full sync holding the lock (e.g. at start-up) will bring this member in: wait for it briefly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await sync.syncIds(tenantId, { memberIds: [externalId], departmentIds: [] }, 'sign_in');
+          return;
+        } catch (err) {
+          if (!(err instanceof ConflictError) || attempt >= 20) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     },
   });
   const notifier = new Notifier({
@@ -156,7 +366,80 @@ export function createServices(deps: AppDeps) {
     logger: logger.child({ module: 'notifier' }),
     timeZone: config.defaultTimeZone,
   });
+  const newMailNotices = new NewMailNotices({
+    notifier,
+    logger: logger.child({ module: 'new-mail-notice' }),
+    url: config.http.publicUrl,
+  });
+  delivery.onDelivered(newMailNotices.onDelivered);
+  delivery.onDelivered(autoReplies.onDelivered);
+  // Mail for members who have left: forward to their manager and tell the sender (per the sync policy).
+  const departedMail = new DepartedMailService({
+    ds,
+    settings,
+    clock,
+    logger: logger.child({ module: 'departed-mail' }),
+    hostname: config.smtp.hostname,
+    submit: (m) => submitOutgoing(m),
+    // The same once-per-4-days record as vacation replies: a sender hears from a mailbox at most that often.
+    claimReply: (tenantId, mailboxId, sender, now) => autoReplies.claim(tenantId, mailboxId, sender, now),
+  });
+  delivery.onDelivered(departedMail.onDelivered);
+  // Compose, drafts, scheduled sends and undo send; the dispatcher runs in the scheduler role.
+  const uploads = new AttachmentUploadsService({
+    ds,
+    settings,
+    clock,
+    logger: logger.child({ module: 'uploads' }),
+  });
+  const drafts = new DraftStore({ ds, clock, uploads });
+  const sendPreferences = new SendPreferences(ds);
+  const scheduledSends = new ScheduledSendsService({ ds, clock, drafts, prefs: sendPreferences });
+  const compose = new ComposeService({ ds, clock, drafts, outgoing, scheduler: scheduledSends });
+  const sendDispatcher = new SendDispatcher({
+    ds,
+    clock,
+    outgoing,
+    drafts,
+    notifier,
+    logger: logger.child({ module: 'send-dispatcher' }),
+  });
+  jobs.register({
+    name: 'mail.uploads-cleanup',
+    description: 'Deletes attachment uploads older than a day that no draft took',
+    cron: '23 * * * *',
+    scope: 'global',
+    run: async () => ({ deleted: await uploads.cleanupExpired() }),
+  });
+  const mailApi = {
+    folders: new FoldersService(ds),
+    read: new MessageReadService(
+      ds,
+      new AttachmentLinks(deriveKey(deps.masterSecret, 'mail:attachment-links'), clock),
+    ),
+    actions: new MessageActionsService(ds),
+    search: new MessageSearchService(ds),
+    grants: new MailboxGrantsService(ds, audit),
+  };
+  const peopleSearch = new PeopleSearchService(ds);
+  // The emulator starts after the HTTP app; startBackground attaches it (never in production).
+  const sandboxSignIn = new SandboxSignIn(config.env === 'production');
   return {
+    peopleSearch,
+    sandboxSignIn,
+    rules,
+    ruleStats,
+    orgRules,
+    rulePreview,
+    applyRules,
+    jobs,
+    uploads,
+    drafts,
+    sendPreferences,
+    scheduledSends,
+    compose,
+    sendDispatcher,
+    mailApi,
     audit,
     tenants,
     settings,
@@ -184,6 +467,20 @@ export function createServices(deps: AppDeps) {
     auditLog,
     adminMembers,
     inbound,
+    sendPolicy,
+    outboundQueue,
+    outgoing,
+    relay,
+    dkim,
+    mailCapture,
+    domains,
+    outboundWorker,
+    appPasswords,
+    resolver,
+    antispam,
+    autoReplies,
+    departedMail,
+    newMailNotices,
     directoryEvents,
     dingtalkCallbacks,
     dingtalkIdentity,
@@ -216,6 +513,36 @@ export function createHttp(deps: AppDeps, services: Services): Express {
   });
   registerMailboxAddressRoutes(api, services.mailboxAddresses);
   registerGroupRoutes(api, services.groups);
+  registerRuleRoutes(api, {
+    rules: services.rules,
+    orgRules: services.orgRules,
+    preview: services.rulePreview,
+    apply: services.applyRules,
+  });
+  registerJobRoutes(api, { registry: services.jobs, jobRuns: services.jobRuns });
+  registerOutboundRoutes(api, {
+    policy: services.sendPolicy,
+    relay: services.relay,
+    queue: services.outboundQueue,
+    capture: services.mailCapture,
+    dkim: services.dkim,
+    clock: deps.clock,
+    kick: () => services.outboundWorker.kick(),
+  });
+  registerAppPasswordRoutes(api, services.appPasswords);
+  registerDomainRoutes(api, services.domains);
+  registerComposeRoutes(api, {
+    compose: services.compose,
+    uploads: services.uploads,
+    authenticator: services.authenticator,
+  });
+  registerScheduledSendRoutes(api, { scheduled: services.scheduledSends, prefs: services.sendPreferences });
+  registerFolderRoutes(api, services.mailApi);
+  registerMessageRoutes(api, services.mailApi);
+  registerMessageDownloadRoutes(api, { read: services.mailApi.read, authenticator: services.authenticator });
+  registerMailboxGrantRoutes(api, services.mailApi.grants);
+  registerAntispamRoutes(api, services.antispam);
+  registerAutoReplyRoutes(api, services.autoReplies);
   registerStatsRoutes(api, services.stats);
   registerAuditLogRoutes(api, services.auditLog);
   registerAdminMemberRoutes(api, services.adminMembers);
@@ -225,10 +552,17 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     audit: services.audit,
     logger: deps.logger,
   });
+  registerPeopleSearchRoutes(api, services.peopleSearch);
+  registerSandboxSignInRoutes(api, {
+    sandbox: services.sandboxSignIn,
+    appName: 'OrgMail',
+    configuredCorpId: deps.config.dingtalk?.corpId ?? null,
+  });
   return createHttpApp({
     logger: deps.logger,
     bodyLimitBytes: deps.config.http.bodyLimitBytes,
     api,
+    mounts: staticAppMounts(),
     readiness: () => readiness(deps.ds),
   });
 }

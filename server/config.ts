@@ -1,3 +1,4 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -50,6 +51,17 @@ export const ConfigSchema = z
       .min(1024)
       .default(50 * 1024 * 1024),
     SMTP_HOSTNAME: z.string().min(1).default('mx.orgmail.local'),
+    /** PEM certificate chain and key for STARTTLS on the MX; without both a self-signed pair is made. */
+    SMTP_TLS_CERT: z.preprocess(emptyAsUndefined, z.string().optional()),
+    SMTP_TLS_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    /** SMTP submission (mail clients with app passwords). */
+    SUBMISSION_HOST: z.string().min(1).default('127.0.0.1'),
+    SUBMISSION_PORT: port.default(2587),
+    /** capture: mail for other domains is kept in the captured-mail list (unless the organization set a
+     *  relay); deliver: sent through the relay or straight to the recipient's MX. */
+    OUTBOUND_MODE: z.preprocess(emptyAsUndefined, z.enum(['capture', 'deliver']).optional()),
+    /** Port of remote MX hosts in direct delivery (25; tests point it at a local sink). */
+    OUTBOUND_MX_PORT: port.default(25),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z.preprocess(
       emptyAsUndefined,
@@ -95,6 +107,12 @@ export const ConfigSchema = z
     DINGTALK_API_URL: z.url().default('https://api.dingtalk.com'),
     DINGTALK_EVENT_MODE: z.enum(['http', 'stream']).default('http'),
     DINGTALK_QPS: z.coerce.number().int().min(1).max(1000).default(20),
+    /** on: the console checks domains' DNS records (MX, SPF, DKIM, DMARC, verification); off: shown unchecked.
+     *  Default: on in production, off otherwise (the embedded demo's domains are not in public DNS). */
+    DNS_CHECKS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).optional()),
+    /** A JSON DNS table ({"name": {"TXT": [...], "MX": [...]}}) answering every lookup instead of the
+     *  system resolver: offline demos and the browser tests (no query leaves the machine). */
+    DNS_STATIC_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
     SANDBOX_EMPLOYEES: z.coerce.number().int().min(1).max(200_000).default(200),
     SANDBOX_DEPTH: z.coerce.number().int().min(1).max(10).default(4),
     SANDBOX_SEED: z.coerce.number().int().default(20261123),
@@ -129,6 +147,20 @@ export const ConfigSchema = z
           'HTTP event push needs DINGTALK_CALLBACK_TOKEN and DINGTALK_CALLBACK_AES_KEY (or set DINGTALK_EVENT_MODE=stream)',
       });
     }
+    if (Boolean(env.SMTP_TLS_CERT) !== Boolean(env.SMTP_TLS_KEY)) {
+      const missing = env.SMTP_TLS_CERT ? 'SMTP_TLS_KEY' : 'SMTP_TLS_CERT';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          'SMTP_TLS_CERT and SMTP_TLS_KEY are set together (PEM file paths), or neither for a self-signed certificate',
+      });
+    }
+    for (const key of ['SMTP_TLS_CERT', 'SMTP_TLS_KEY'] as const) {
+      const file = env[key];
+      if (file && !isReadable(file))
+        ctx.addIssue({ code: 'custom', path: [key], message: `cannot read the file ${path.resolve(file)}` });
+    }
     if (given.length > 0 && given.length < required.length) {
       for (const k of required.filter((k) => env[k] === undefined)) {
         ctx.addIssue({ code: 'custom', path: [k], message: `required together with ${given.join(', ')}` });
@@ -149,6 +181,18 @@ export const ConfigSchema = z
       port: env.SMTP_PORT,
       maxBytes: env.SMTP_MAX_BYTES,
       hostname: env.SMTP_HOSTNAME,
+      tls:
+        env.SMTP_TLS_CERT && env.SMTP_TLS_KEY
+          ? { certPath: path.resolve(env.SMTP_TLS_CERT), keyPath: path.resolve(env.SMTP_TLS_KEY) }
+          : undefined,
+    },
+    submission: { host: env.SUBMISSION_HOST, port: env.SUBMISSION_PORT },
+    dnsChecks: (env.DNS_CHECKS ?? (env.NODE_ENV === 'production' ? 'on' : 'off')) === 'on',
+    dnsStaticFile: env.DNS_STATIC_FILE ? path.resolve(env.DNS_STATIC_FILE) : undefined,
+    outbound: {
+      mode:
+        env.OUTBOUND_MODE ?? (env.NODE_ENV === 'production' ? ('deliver' as const) : ('capture' as const)),
+      mxPort: env.OUTBOUND_MX_PORT,
     },
     dataDir: path.resolve(env.DATA_DIR),
     database: env.DATABASE_URL
@@ -206,6 +250,15 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration: ${problems.join('; ')}`);
     this.name = 'ConfigError';
+  }
+}
+
+function isReadable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.R_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,9 +1,11 @@
+import { ConflictError } from './platform/errors';
 import type { Config } from './config';
 import type { Services } from './app';
 import type { Logger } from './platform/logger';
 import { DingTalkStreamListener } from './integrations/dingtalk';
 import { NightlySyncJob } from './modules/directory';
-import { startMx } from './modules/transport';
+import { loadMxTls as loadSubmissionTls, startSubmission } from './modules/transport';
+import { loadMxTls, startMx } from './modules/transport';
 import type { AppDeps } from './app';
 import type { RunningEmulator } from './sandbox/dingtalk-emulator';
 import { startSandbox } from './sandbox/sandbox-mode';
@@ -41,6 +43,8 @@ export async function startBackground(
       logger: logger.child({ module: 'dingtalk-emulator' }),
     });
     stops.push(() => emulator!.close());
+    services.sandboxSignIn.attach(emulator);
+    stops.push(async () => services.sandboxSignIn.detach());
     logger.info({ url: emulator.baseUrl }, 'DingTalk emulator (sandbox) started');
   }
 
@@ -73,13 +77,57 @@ export async function startBackground(
     stops.push(() => listener.stop());
   }
   if (config.roles.has('smtp')) {
-    const mx = await startMx(services.inbound, { ...config.smtp, logger });
+    const tls = await loadMxTls({
+      hostname: config.smtp.hostname,
+      dataDir: config.dataDir,
+      files: config.smtp.tls,
+      logger,
+    });
+    // Stopped after the MX (stops run in reverse): notices, auto-replies and sender notices drain.
+    stops.push(async () => {
+      await services.inbound.idle();
+      await services.autoReplies.idle();
+      await services.newMailNotices.idle();
+    });
+    const mx = await startMx(services.inbound, { ...config.smtp, tls, logger });
     stops.push(() => mx.close());
+  }
+  if (config.roles.has('smtp')) {
+    // SMTP submission for mail clients (app passwords), with the MX's certificate for STARTTLS.
+    const submissionTls = await loadSubmissionTls({
+      hostname: config.smtp.hostname,
+      dataDir: config.dataDir,
+      files: config.smtp.tls,
+      logger,
+    });
+    const submission = await startSubmission(
+      { appPasswords: services.appPasswords, outgoing: services.outgoing, recipients: services.recipients },
+      {
+        ...config.submission,
+        maxBytes: config.smtp.maxBytes,
+        hostname: config.smtp.hostname,
+        tls: submissionTls,
+        logger,
+      },
+    );
+    stops.push(() => submission.close());
+  }
+  if (config.roles.has('smtp') || config.roles.has('scheduler')) {
+    // The outbound queue is a table: any replica may work it (SKIP LOCKED); sends start right after a commit.
+    services.outgoing.onQueued(() => services.outboundWorker.kick());
+    services.outboundWorker.start();
+    stops.push(() => services.outboundWorker.stop());
   }
   if (config.roles.has('scheduler')) {
     const nightly = new NightlySyncJob(deps.ds, services.sync, logger.child({ module: 'nightly-sync' }));
     await nightly.start();
     stops.push(() => nightly.stop());
+    // The job registry's cron jobs (each run under an advisory lock, so replicas never double-run).
+    services.jobs.start();
+    stops.push(() => services.jobs.stop());
+    // Scheduled sends and the end of undo windows: claimed with SKIP LOCKED, so replicas may all run it.
+    services.sendDispatcher.start();
+    stops.push(() => services.sendDispatcher.stop());
   }
   if (tenantId && emulator) void initialSync(services, tenantId, logger);
 
@@ -111,10 +159,19 @@ async function bindConfiguredApp(config: Config, services: Services, tenantId: s
 
 /** The sandbox company is synced at start, so a newcomer sees mailboxes at once. */
 async function initialSync(services: Services, tenantId: string, logger: Logger): Promise<void> {
-  try {
-    const outcome = await services.sync.fullSync(tenantId, { trigger: 'startup' });
-    logger.info({ status: outcome.status, counts: outcome.counts }, 'sandbox directory synced');
-  } catch (err) {
-    logger.error({ err }, 'sandbox directory sync failed');
+  // Someone signing in while the server starts runs a short scoped sync; wait for it rather than fail.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const outcome = await services.sync.fullSync(tenantId, { trigger: 'startup' });
+      logger.info({ status: outcome.status, counts: outcome.counts }, 'sandbox directory synced');
+      return;
+    } catch (err) {
+      if (err instanceof ConflictError && attempt < 60) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      logger.error({ err }, 'sandbox directory sync failed');
+      return;
+    }
   }
 }

@@ -34,6 +34,28 @@ export const ErrorCodes = {
   callbackUndecryptable: 'callback.undecryptable',
   // mail
   mailUnparseable: 'mail.unparseable',
+  // outbound (sending)
+  mailPolicyExternalDenied: 'mail.policy_external_denied',
+  mailDailyLimit: 'mail.daily_limit',
+  mailTooLarge: 'mail.too_large',
+  mailAttachmentTooLarge: 'mail.attachment_too_large',
+  mailUnknownRecipient: 'mail.unknown_recipient',
+  mailRecipientRefused: 'mail.recipient_refused',
+  mailNoRecipients: 'mail.no_recipients',
+  mailSenderNotAllowed: 'mail.sender_not_allowed',
+  // compose, scheduled sends
+  mailSendAtInvalid: 'mail.send_at_invalid',
+  mailScheduledNotQueued: 'mail.scheduled_not_queued',
+  // mail API (reading and organizing)
+  mailReadOnly: 'mail.read_only',
+  mailSystemFolder: 'mail.system_folder',
+  mailFolderCycle: 'mail.folder_cycle',
+  mailFolderExists: 'mail.folder_exists',
+  mailBadCursor: 'mail.bad_cursor',
+  // rules and jobs
+  ruleLimitReached: 'rules.limit_reached',
+  ruleFolderUnknown: 'rules.folder_unknown',
+  jobAlreadyRunning: 'jobs.already_running',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import nodemailer from 'nodemailer';
-import { startMx, type RunningMx } from '../../server/modules/transport';
+import { loadMxTls, startMx, type RunningMx } from '../../server/modules/transport';
 import { createLogger } from '../../server/platform/logger';
 import type { RunningEmulator } from '../../server/sandbox/dingtalk-emulator';
 import { startSandbox } from '../../server/sandbox/sandbox-mode';
@@ -17,9 +18,11 @@ describe('inbound SMTP (MX) over loopback with a real client', function () {
   let tenantId: string;
   let alice: { email: string; mailbox_id: string };
   let groupAddress: string;
+  let tlsDir: string;
 
   before(async () => {
     app = await startTestApp();
+    tlsDir = mkdtempSync(path.join(os.tmpdir(), 'mx-tls-'));
     tenantId = (await createTenant(app, 'mxco')).id;
     emulator = await startSandbox({
       integrations: app.services.dingtalk,
@@ -47,9 +50,11 @@ describe('inbound SMTP (MX) over loopback with a real client', function () {
       maxBytes: 200_000,
       hostname: 'mx.test',
       logger: createLogger({ level: 'silent' }),
+      tls: await loadMxTls({ hostname: 'mx.test', dataDir: tlsDir }),
     });
   });
   after(async () => {
+    rmSync(tlsDir, { recursive: true, force: true });
     await mx.close();
     await emulator.close();
     await app.close();

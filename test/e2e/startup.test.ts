@@ -44,6 +44,7 @@ describe('start-up (the real binary)', function () {
       EMBEDDED_PG_PORT: pgPort,
       PORT: port,
       SMTP_PORT: String(await freePort()),
+      SUBMISSION_PORT: String(await freePort()),
     };
     const first = runServer(env);
     await waitFor(() => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000, '/readyz');

@@ -154,8 +154,11 @@ export async function insertMessages(
       rows.map((r) => JSON.stringify(r.labels ?? [])),
     ],
   );
+  // Locked in id order: concurrent deliveries to overlapping sets (a group) never deadlock.
   await em.query(
-    `UPDATE mailboxes SET used_bytes = used_bytes + $3, updated_at = now() WHERE tenant_id = $1 AND id = ANY($2)`,
+    `UPDATE mailboxes m SET used_bytes = m.used_bytes + $3, updated_at = now()
+       FROM (SELECT id FROM mailboxes WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE) locked
+      WHERE m.tenant_id = $1 AND m.id = locked.id`,
     [tenantId, rows.map((r) => r.mailboxId), parsed.size],
   );
   return ids;

@@ -14,5 +14,5 @@ export { GroupsService } from './groups.service';
 export { registerGroupRoutes } from './groups.routes';
 export { RecipientResolver, type DeliveryTarget, type Resolution } from './recipient-resolver';
 export { MailboxExportService, type ExportRow } from './mailbox-export.service';
-export { MailboxPurgeService, deleteUnreferencedBlobs, type PurgeOutcome } from './mailbox-purge.service';
+export { MailboxPurgeService, type PurgeOutcome } from './mailbox-purge.service';
 export { registerExportRoutes } from './exports.routes';

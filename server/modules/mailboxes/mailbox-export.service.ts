@@ -298,7 +298,7 @@ function uniqueName(used: Set<string>, name: string): string {
 /** Keeps Chinese and other letters; drops path separators, control and reserved characters. */
 function safeSegment(name: string): string {
   return name
-    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, ' ')
+    .replace(/[\p{Cc}/\\:*?"<>|]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/^\.+/, '');

@@ -1,9 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { SYNC_POLICY_KEY, SyncPolicy } from '../../../shared/directory/sync-policy';
 import type { Clock } from '../../platform/clock';
-import { returning } from '../../platform/db/returning';
 import type { Logger } from '../../platform/logger';
 import type { AuditService } from '../admin';
+import { purgeMessages } from '../mail';
 import type { SettingsService } from '../tenants';
 import type { MailboxExportService } from './mailbox-export.service';
 
@@ -67,12 +67,13 @@ export class MailboxPurgeService {
     return this.d.ds.transaction(async (em) => {
       const box = await this.stillDue(em, tenantId, mailboxId, true);
       if (!box) return false;
-      const removed = await returning<{ blob_sha256: string }>(
+      // The mail store's own deletion: usage, and blobs no other mailbox (or queued send) still holds.
+      const removed = await purgeMessages(
         em,
-        `DELETE FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 RETURNING blob_sha256`,
-        [tenantId, mailboxId],
+        { tenantId, mailboxId, memberId: box.member_id ?? '', grant: 'owner' },
+        'true',
+        [],
       );
-      await deleteUnreferencedBlobs(em, tenantId, [...new Set(removed.map((r) => r.blob_sha256))]);
       await em.query(`DELETE FROM folders WHERE tenant_id = $1 AND mailbox_id = $2`, [tenantId, mailboxId]);
       await em.query(`DELETE FROM addresses WHERE tenant_id = $1 AND mailbox_id = $2`, [tenantId, mailboxId]);
       await em.query(
@@ -95,7 +96,7 @@ export class MailboxPurgeService {
         details: {
           address: archive.address,
           memberId: box.member_id,
-          messages: removed.length,
+          messages: removed,
           exportId: archive.id,
           exportSize: Number(archive.size),
         },
@@ -118,37 +119,4 @@ export class MailboxPurgeService {
     );
     return box;
   }
-}
-
-/**
- * Blobs (of those named) that no message refers to any more. A blob that something else still
- * holds (a queued send, a draft upload) is kept: the delete skips rows another table references.
- */
-export async function deleteUnreferencedBlobs(
-  em: EntityManager,
-  tenantId: string,
-  sha256s: string[],
-): Promise<number> {
-  if (sha256s.length === 0) return 0;
-  const sql = `DELETE FROM mail_blobs b WHERE b.tenant_id = $1 AND b.sha256 = ANY($2)
-      AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = $1 AND m.blob_sha256 = b.sha256)
-    RETURNING sha256`;
-  const attempt = async (shas: string[]): Promise<number | null> => {
-    await em.query('SAVEPOINT blob_delete');
-    try {
-      const rows = await returning<{ sha256: string }>(em, sql, [tenantId, shas]);
-      await em.query('RELEASE SAVEPOINT blob_delete');
-      return rows.length;
-    } catch (err) {
-      // Still referenced from another table (foreign key): that blob stays.
-      if ((err as { code?: string }).code !== '23503') throw err;
-      await em.query('ROLLBACK TO SAVEPOINT blob_delete');
-      return null;
-    }
-  };
-  const all = await attempt(sha256s);
-  if (all !== null) return all;
-  let deleted = 0;
-  for (const sha of sha256s) deleted += (await attempt([sha])) ?? 0;
-  return deleted;
 }

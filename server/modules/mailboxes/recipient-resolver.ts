@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GroupsService } from './groups.service';
 
@@ -58,7 +59,8 @@ export class RecipientResolver {
     const normalized = address.trim().toLowerCase();
     const at = normalized.lastIndexOf('@');
     if (at <= 0 || at === normalized.length - 1) return { kind: 'unknown_domain' };
-    const domain = normalized.slice(at + 1).replace(/\.$/, '');
+    // 中文 domains are stored in their ASCII (punycode) form.
+    const domain = domainToASCII(normalized.slice(at + 1).replace(/\.$/, '')) || normalized.slice(at + 1);
     const localPart = normalized.slice(0, at).split('+')[0]!;
     const rows: AddressRow[] = await em.query(
       `SELECT d.tenant_id, a.kind, a.mailbox_id, a.group_id, mb.member_id, mb.status, mb.quota_bytes, mb.used_bytes,
@@ -67,7 +69,7 @@ export class RecipientResolver {
          LEFT JOIN addresses a ON a.tenant_id = d.tenant_id AND a.domain_id = d.id AND a.local_part = $2
          LEFT JOIN mailboxes mb ON mb.tenant_id = a.tenant_id AND mb.id = a.mailbox_id
          LEFT JOIN mail_groups g ON g.tenant_id = a.tenant_id AND g.id = a.group_id
-        WHERE d.name = $1`,
+        WHERE d.name = $1 AND d.verified_at IS NOT NULL`,
       [domain, localPart],
     );
     const row = rows[0];

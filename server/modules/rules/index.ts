@@ -1,3 +1,11 @@
 export * from './rule-conditions';
 export { evaluateRules, resolveActions, sortRules } from './rule-engine';
 export * from './sieve';
+export { RulesService } from './rules.service';
+export { OrgRulesService } from './org-rules.service';
+export { RulePreviewService } from './rule-preview.service';
+export { ApplyRulesJob, APPLY_RULE_JOB } from './apply-rules.job';
+export { RulesDeliveryHook, type RuleNotifier, type RulesHookDeps } from './rules-delivery-hook';
+export type { RuleMailSender } from './rule-effects';
+export { registerRuleRoutes } from './rules.routes';
+export { RuleStats } from './rule-stats';

@@ -59,6 +59,8 @@ export interface DeliveryContext {
   envelopeFrom: string | null;
   verdict: DeliveryVerdict | null;
   targets: DeliveryTarget[];
+  /** The message as received (without prepended headers): rules read headers the parser drops, forwards attach it. */
+  raw: Buffer;
   /** Side effects (forwards, auto-replies, notices) to run once the transaction has committed. */
   afterCommit: ((delivered: DeliveredMail) => Promise<void>)[];
 }
@@ -80,7 +82,14 @@ export interface DeliveredMail {
   envelopeFrom: string | null;
   blobSha256: string;
   /** One per stored copy (discarded mailboxes are not listed). */
-  copies: { mailboxId: string; memberId: string | null; messageId: string; folderRole: FolderRole | null }[];
+  copies: {
+    mailboxId: string;
+    memberId: string | null;
+    messageId: string;
+    folderRole: FolderRole | null;
+    /** `suspended`: the member has left (mail is kept during retention; see the departed-mail handler). */
+    mailboxStatus: 'active' | 'suspended';
+  }[];
 }
 
 export type DeliveredListener = (delivered: DeliveredMail) => Promise<void>;
@@ -151,6 +160,7 @@ export class LocalDeliveryService {
       envelopeFrom,
       verdict: input.verdict ?? null,
       targets,
+      raw: input.raw,
       afterCommit: [],
     };
 
@@ -208,6 +218,7 @@ export class LocalDeliveryService {
             memberId: t.memberId,
             messageId: ids[i]!,
             folderRole: p.folderId ? null : p.folderRole,
+            mailboxStatus: t.status,
           });
         });
       }

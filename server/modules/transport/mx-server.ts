@@ -11,6 +11,8 @@ export interface MxOptions {
   maxBytes: number;
   hostname: string;
   logger: Logger;
+  /** STARTTLS credentials; without them STARTTLS is not offered. */
+  tls?: { key: Buffer | string; cert: Buffer | string };
 }
 
 export interface RunningMx {
@@ -27,7 +29,9 @@ export async function startMx(inbound: InboundMailService, options: MxOptions): 
     banner: 'OrgMail ESMTP',
     size: options.maxBytes,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    // An MX never takes AUTH (submission is a different service); STARTTLS when we have a certificate.
+    disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } : {}),
     // The reverse lookup caps throughput and would send DNS off this machine.
     disableReverseLookup: true,
     logger: false,
@@ -65,7 +69,12 @@ export async function startMx(inbound: InboundMailService, options: MxOptions): 
         if (stream.sizeExceeded) return callback(withCode(552, '5.3.4 Message too big for this server'));
         const raw = Buffer.concat([received(session, options.hostname), ...chunks]);
         inbound
-          .accept(raw, accepted.get(session.id) ?? [])
+          .accept(raw, accepted.get(session.id) ?? [], {
+            remoteAddress: session.remoteAddress,
+            helo: session.hostNameAppearsAs || null,
+            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            secure: session.secure,
+          })
           .then(() => callback())
           .catch((err) => callback(toSmtpError(err, log)));
       });
@@ -92,8 +101,9 @@ export async function startMx(inbound: InboundMailService, options: MxOptions): 
 
 function received(session: SMTPServerSession, hostname: string): Buffer {
   const helo = session.hostNameAppearsAs || 'unknown';
+  const protocol = session.secure ? 'ESMTPS' : 'ESMTP';
   return Buffer.from(
-    `Received: from ${helo} ([${session.remoteAddress}]) by ${hostname} with ESMTP id ${session.id}; ${new Date().toUTCString()}\r\n`,
+    `Received: from ${helo} ([${session.remoteAddress}]) by ${hostname} with ${protocol} id ${session.id}; ${new Date().toUTCString()}\r\n`,
   );
 }
 
