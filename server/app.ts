@@ -251,8 +251,9 @@ export function createServices(deps: AppDeps) {
     name: 'stats.rollup',
     description: 'Rolls up the daily statistics behind the console charts (today and yesterday)',
     cron: '*/15 * * * *',
-    scope: 'global',
-    run: async () => ({ ...(await stats.rollUp()) }),
+    // Per organization, so an admin can refresh their own charts with "run now".
+    scope: 'tenant',
+    run: async (ctx) => ({ ...(await stats.rollUp(2, ctx.tenantId)) }),
   });
   // Outgoing mail (contracts §1): policy, Sent copy, local delivery, queue; the worker sends the queue.
   const sendPolicy = new SendPolicyService(ds, settings, audit);

@@ -25,11 +25,12 @@ export class StatsService {
     private readonly clock: Clock,
   ) {}
 
-  /** Recomputes the last `days` days (default: yesterday and today) for every organization. */
-  async rollUp(days = 2): Promise<{ tenants: number; rows: number }> {
+  /** Recomputes the last `days` days (default: yesterday and today) for one organization, or all. */
+  async rollUp(days = 2, tenantId: string | null = null): Promise<{ tenants: number; rows: number }> {
     const now = this.clock.now();
     const tenants: { id: string; time_zone: string }[] = await this.ds.query(
-      `SELECT id, time_zone FROM tenants WHERE status = 'active'`,
+      `SELECT id, time_zone FROM tenants WHERE status = 'active' AND ($1::uuid IS NULL OR id = $1)`,
+      [tenantId],
     );
     if (tenants.length === 0) return { tenants: 0, rows: 0 };
     // A UTC window wide enough to hold those local days in every time zone (UTC-12 … UTC+14).
@@ -40,16 +41,17 @@ export class StatsService {
          FROM messages m
          JOIN tenants t ON t.id = m.tenant_id
          JOIN folders f ON f.tenant_id = m.tenant_id AND f.id = m.folder_id
-        WHERE m.created_at >= $1 AND m.created_at <= $2
+        WHERE m.created_at >= $1 AND m.created_at <= $2 AND ($3::uuid IS NULL OR m.tenant_id = $3)
         GROUP BY 1, 2, 3`,
-      [since, now],
+      [since, now, tenantId],
     );
     const snapshots: { tenant_id: string; active: string; suspended: string; used: string }[] =
       await this.ds.query(
         `SELECT tenant_id, count(*) FILTER (WHERE status = 'active') AS active,
               count(*) FILTER (WHERE status = 'suspended') AS suspended,
               coalesce(sum(used_bytes) FILTER (WHERE status <> 'purged'), 0) AS used
-         FROM mailboxes GROUP BY tenant_id`,
+         FROM mailboxes WHERE ($1::uuid IS NULL OR tenant_id = $1) GROUP BY tenant_id`,
+        [tenantId],
       );
     const snap = new Map(snapshots.map((s) => [s.tenant_id, s]));
 
