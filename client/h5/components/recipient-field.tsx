@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Recipient } from '../../../shared/mail/compose';
 import { compose } from '../../common/endpoints';
 import { useI18n } from '../../common/i18n';
-import { useAsync, useDebounced } from '../hooks';
+import { useAsync, useDebounced } from '../../common/hooks';
 import { Empty, Failure, Loading } from './states';
 
 /** A To/Cc/Bcc line: chips of picked recipients and the org-aware picker. */

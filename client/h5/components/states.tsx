@@ -1,7 +1,7 @@
 import { Button, DotLoading, ErrorBlock } from 'antd-mobile';
 import type { ReactNode } from 'react';
 import { useI18n } from '../../common/i18n';
-import { errorText } from '../hooks';
+import { errorText } from '../../common/hooks';
 
 export function Loading(props: { label?: string }) {
   const { t } = useI18n();

@@ -2,7 +2,7 @@ import { Button, Toast } from 'antd-mobile';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { scheduled } from '../../common/endpoints';
 import { useI18n } from '../../common/i18n';
-import { errorText } from '../hooks';
+import { errorText } from '../../common/hooks';
 import { navigate } from '../router';
 
 /**

@@ -5,7 +5,7 @@ import { appPasswords } from '../../common/endpoints';
 import { formatDateTime, useI18n } from '../../common/i18n';
 import { Page } from '../components/page';
 import { Empty, Failure, Loading } from '../components/states';
-import { errorText, useAsync } from '../hooks';
+import { errorText, useAsync } from '../../common/hooks';
 
 /** App passwords for desktop mail clients: list, create (shown once), revoke. */
 export default function AppPasswords() {

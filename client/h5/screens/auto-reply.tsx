@@ -5,7 +5,7 @@ import { autoReply } from '../../common/endpoints';
 import { useI18n } from '../../common/i18n';
 import { Page } from '../components/page';
 import { Failure, Loading } from '../components/states';
-import { errorText, useAsync } from '../hooks';
+import { errorText, useAsync } from '../../common/hooks';
 
 function isoDate(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;

@@ -9,7 +9,7 @@ import { Page } from '../components/page';
 import { RecipientField } from '../components/recipient-field';
 import { Failure, Loading } from '../components/states';
 import { offerUndo } from '../components/undo-bar';
-import { errorText } from '../hooks';
+import { errorText } from '../../common/hooks';
 import { goBack } from '../router';
 
 interface Attached {

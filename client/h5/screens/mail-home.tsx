@@ -8,7 +8,7 @@ import { useI18n, type MessageKey } from '../../common/i18n';
 import { HomeTabs, Page } from '../components/page';
 import { MessageRow } from '../components/message-row';
 import { Empty, Failure, Loading } from '../components/states';
-import { useAsync } from '../hooks';
+import { useAsync } from '../../common/hooks';
 import { navigate } from '../router';
 
 const ROLE_ORDER: FolderRole[] = ['inbox', 'drafts', 'scheduled', 'sent', 'archive', 'junk', 'trash'];

@@ -8,7 +8,7 @@ import { formatDateTime, formatSize, useI18n } from '../../common/i18n';
 import { Page } from '../components/page';
 import { MailFrame } from '../components/mail-frame';
 import { Failure, Loading } from '../components/states';
-import { errorText, useAsync } from '../hooks';
+import { errorText, useAsync } from '../../common/hooks';
 import { goBack, navigate } from '../router';
 
 /** Reading one message: headers, the sanitized body in a sandboxed frame, attachments, actions. */

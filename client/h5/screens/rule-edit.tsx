@@ -19,7 +19,7 @@ import { mail, rules } from '../../common/endpoints';
 import { formatListDate, useI18n } from '../../common/i18n';
 import { Page } from '../components/page';
 import { Failure, Loading } from '../components/states';
-import { errorText, useAsync, useDebounced } from '../hooks';
+import { errorText, useAsync, useDebounced } from '../../common/hooks';
 import { goBack } from '../router';
 import { folderTitle } from './mail-home';
 

@@ -6,7 +6,7 @@ import { useI18n } from '../../common/i18n';
 import { Page } from '../components/page';
 import { describeRule } from '../components/rule-text';
 import { Empty, Failure, Loading } from '../components/states';
-import { errorText, useAsync } from '../hooks';
+import { errorText, useAsync } from '../../common/hooks';
 import { navigate } from '../router';
 
 /** My rules (enable, reorder, edit, delete) and the organization's rules, read-only. */

@@ -5,7 +5,7 @@ import { scheduled } from '../../common/endpoints';
 import { formatDateTime, useI18n, type MessageKey } from '../../common/i18n';
 import { Page } from '../components/page';
 import { Empty, Failure, Loading } from '../components/states';
-import { errorText, useAsync } from '../hooks';
+import { errorText, useAsync } from '../../common/hooks';
 
 const STATUS_COLOR: Record<ScheduledSendDto['status'], string> = {
   queued: 'primary',

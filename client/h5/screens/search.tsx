@@ -6,7 +6,7 @@ import { useI18n } from '../../common/i18n';
 import { MessageRow } from '../components/message-row';
 import { Page } from '../components/page';
 import { Empty, Failure, Loading } from '../components/states';
-import { useDebounced } from '../hooks';
+import { useDebounced } from '../../common/hooks';
 import { goBack, navigate } from '../router';
 
 export default function Search() {

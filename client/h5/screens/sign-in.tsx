@@ -11,7 +11,7 @@ import {
 import { useI18n } from '../../common/i18n';
 import { inDingTalk, setPageTitle } from '../../common/platform';
 import { Empty, Failure, Loading } from '../components/states';
-import { errorText, useAsync, useDebounced } from '../hooks';
+import { errorText, useAsync, useDebounced } from '../../common/hooks';
 
 /** Inside DingTalk: silent login-free sign-in. Outside: the sandbox picker, or "open in DingTalk". */
 export function SignIn() {

@@ -117,6 +117,13 @@ export async function insertMessages(
     ...parsed.attachments.map((a) => a.filename),
     parsed.text,
   );
+  // One lock order for every writer: the mailboxes (by id) first, then what the insert touches (the
+  // folder counters its trigger updates). Concurrent deliveries to overlapping sets never deadlock.
+  const mailboxIds = [...new Set(rows.map((r) => r.mailboxId))].sort();
+  await em.query(`SELECT 1 FROM mailboxes WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, [
+    tenantId,
+    mailboxIds,
+  ]);
   await em.query(
     `INSERT INTO messages (tenant_id, id, mailbox_id, folder_id, blob_sha256, message_id, thread_id, in_reply_to, subject,
                            from_name, from_address, to_addresses, cc_addresses, snippet, has_attachments, attachments,
@@ -154,12 +161,9 @@ export async function insertMessages(
       rows.map((r) => JSON.stringify(r.labels ?? [])),
     ],
   );
-  // Locked in id order: concurrent deliveries to overlapping sets (a group) never deadlock.
   await em.query(
-    `UPDATE mailboxes m SET used_bytes = m.used_bytes + $3, updated_at = now()
-       FROM (SELECT id FROM mailboxes WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE) locked
-      WHERE m.tenant_id = $1 AND m.id = locked.id`,
-    [tenantId, rows.map((r) => r.mailboxId), parsed.size],
+    `UPDATE mailboxes SET used_bytes = used_bytes + $3, updated_at = now() WHERE tenant_id = $1 AND id = ANY($2)`,
+    [tenantId, mailboxIds, parsed.size],
   );
   return ids;
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../common/api';
-import type { Translate } from '../common/i18n';
+import { ApiError } from './api';
+import type { Translate } from './i18n';
 
 export interface AsyncState<T> {
   data: T | undefined;
@@ -10,7 +10,7 @@ export interface AsyncState<T> {
   setData(update: T | ((prev: T | undefined) => T)): void;
 }
 
-/** Loads once per `deps` change; `reload()` for pull-to-refresh and retry buttons. */
+/** Loads once per `deps` change; `reload()` for refresh and retry buttons. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): AsyncState<T> {
   const [data, setDataState] = useState<T>();
   const [error, setError] = useState<unknown>();
