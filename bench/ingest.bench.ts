@@ -19,12 +19,18 @@ import { staticResolver } from '../server/platform/dns/resolver';
 import { createLogger } from '../server/platform/logger';
 import { startSandbox } from '../server/sandbox/sandbox-mode';
 import { freePort } from '../test/support/postgres';
+import { runVsPostfix } from './ingest-vs-postfix';
 
 const USAGE = `npm run bench:ingest -- [--messages N] [--concurrency C] [--employees E] [--json]
+npm run bench:ingest -- --vs-postfix [--messages N] [--concurrency C] [--size BYTES] [--rounds R] [--new-connections] [--smtp-processes N]
 
 The whole inbound path: nodemailer (pooled SMTP sessions, in a worker thread) → MX over loopback →
 recipient checks → SPF/DKIM/DMARC (mailauth, static DNS) → spam verdict → parse, store, commit → 250.
-Latency is send → 250 per message (the answer comes after the commit). Target: >= 700 msg/s, p99 <= 100 ms.`;
+Latency is send → 250 per message (the answer comes after the commit). Target: >= 700 msg/s, p99 <= 100 ms.
+
+--vs-postfix: Debian's Postfix (installed if missing) and the real OrgMail server side by side, both
+driven by Postfix's smtp-source at the same size and concurrency, in turns; prints both rates and
+the ratio (goal >= 1.0x) and exits 1 below it.`;
 
 const SENDER_DOMAIN = 'partner-bench.example';
 /** The sending "internet": SPF pass for loopback and a DMARC record, so both are really evaluated. */
@@ -48,10 +54,28 @@ async function main(): Promise<void> {
       employees: { type: 'string', default: '200' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      'vs-postfix': { type: 'boolean', default: false },
+      size: { type: 'string', default: '4096' },
+      rounds: { type: 'string', default: '3' },
+      'new-connections': { type: 'boolean', default: false },
+      'smtp-processes': { type: 'string', default: String(os.cpus().length) },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (values['vs-postfix']) {
+    await runVsPostfix({
+      messages: Number(values.messages),
+      concurrency: Number(values.concurrency),
+      size: Number(values.size),
+      rounds: Number(values.rounds),
+      employees: Number(values.employees),
+      reuse: !values['new-connections'],
+      smtpProcesses: Number(values['smtp-processes']),
+      json: values.json,
+    });
     return;
   }
   const messages = Number(values.messages);

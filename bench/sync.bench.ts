@@ -95,12 +95,13 @@ async function main(): Promise<void> {
     });
     const snapshot = emulator.org.snapshot();
     const departments = snapshot.departments.length;
-    const budget =
-      departments +
-      snapshot.departments.reduce((sum, d) => {
-        const direct = emulator.org.memberIds(d.dept_id).length;
-        return sum + Math.max(1, Math.ceil(direct / 100));
-      }, 0);
+    const userPages = snapshot.departments.reduce((sum, d) => {
+      const direct = emulator.org.memberIds(d.dept_id).length;
+      return sum + Math.max(1, Math.ceil(direct / 100));
+    }, 0);
+    const budget = departments + userPages;
+    // user/list is one API: at `qps` calls per second its pages alone take this long (the floor).
+    const fetchFloorSeconds = userPages / Number(values.qps);
     say(
       `Generated ${employees} employees in ${departments} departments (${((performance.now() - genStart) / 1000).toFixed(2)} s)`,
     );
@@ -155,6 +156,8 @@ async function main(): Promise<void> {
       seconds: round(seconds),
       apiCalls: first.apiCalls,
       callBudget: budget + 2,
+      fetchFloorSeconds: round(fetchFloorSeconds),
+      phasesMs: first.phasesMs,
       mailboxes: counts.mailboxes,
       groups: counts.groups,
       secondSyncSeconds: round(secondSeconds),
@@ -171,6 +174,12 @@ async function main(): Promise<void> {
     say(`| first full sync | ${result.seconds} s (${first.status}) |`);
     say(
       `| DingTalk API calls | ${result.apiCalls} (budget departments + Σ⌈members/100⌉ + 2 = ${result.callBudget}) |`,
+    );
+    say(
+      `| user/list floor | ${result.fetchFloorSeconds} s (${userPages} pages at ${values.qps} calls/s; the other APIs run alongside) |`,
+    );
+    say(
+      `| first sync phases | fetch (creates streamed meanwhile) ${first.phasesMs?.fetch} ms, settle ${first.phasesMs?.settle} ms, rest ${first.phasesMs?.rest} ms |`,
     );
     say(`| mailboxes / groups | ${result.mailboxes} / ${result.groups} |`);
     say(

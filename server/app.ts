@@ -17,6 +17,8 @@ import { API_BASE, createHttpApp } from './platform/http/app';
 import { staticAppMounts } from './platform/http/static-apps';
 import { PeopleSearchService } from './modules/directory/people-search.service';
 import { registerPeopleSearchRoutes } from './modules/directory/people-search.routes';
+import { DepartmentsDirectory } from './modules/directory/departments.service';
+import { registerDepartmentRoutes } from './modules/directory/departments.routes';
 import { registerSandboxSignInRoutes, SandboxSignIn } from './sandbox/sandbox-signin.routes';
 import type { Logger } from './platform/logger';
 import { deriveKey, SecretBox } from './platform/secrets';
@@ -36,17 +38,20 @@ import {
 } from './modules/auth';
 import {
   AdminMembersService,
+  DirectoryEventDetails,
   DirectoryEventsService,
   DirectorySyncService,
   MembersService,
   Notifier,
   registerAdminMemberRoutes,
+  registerDirectoryEventDetailRoutes,
   registerMemberRoutes,
   registerSyncRoutes,
   SyncApplier,
   SyncPolicyService,
 } from './modules/directory';
 import {
+  GroupAdminService,
   GroupsService,
   RecipientResolver,
   MailboxAddressesService,
@@ -96,6 +101,10 @@ import {
   SpamHook,
 } from './modules/transport';
 import { registerStatsRoutes, StatsService } from './modules/stats';
+import { ApprovalPolicyService, MailApprovalsService, registerApprovalRoutes } from './modules/approval';
+import { MemberOpsService, registerMemberOpsRoutes } from './modules/member-ops';
+import { QuarantineService, registerQuarantineRoutes } from './modules/quarantine';
+import { OutboundCancelService, registerOutboundAdminRoutes } from './modules/outbound-admin';
 import { DomainsService, registerDomainRoutes, SettingsService, TenantsService } from './modules/tenants';
 import {
   ApplyRulesJob,
@@ -176,6 +185,7 @@ export function createServices(deps: AppDeps) {
   const syncPolicy = new SyncPolicyService(ds, settings, audit);
   const mailboxAddresses = new MailboxAddressesService(ds, settings, audit);
   const groups = new GroupsService(ds);
+  const groupAdmin = new GroupAdminService(ds, groups, settings, audit);
   const recipients = new RecipientResolver(ds, groups);
   const delivery = new LocalDeliveryService(ds, clock, logger.child({ module: 'delivery' }));
   const stats = new StatsService(ds, clock);
@@ -257,7 +267,7 @@ export function createServices(deps: AppDeps) {
   });
   // Outgoing mail (contracts §1): policy, Sent copy, local delivery, queue; the worker sends the queue.
   const sendPolicy = new SendPolicyService(ds, settings, audit);
-  const outboundQueue = new OutboundQueue(ds);
+  const outboundQueue = new OutboundQueue(ds, logger.child({ module: 'outbound' }));
   const outgoing = new OutgoingMailService({
     ds,
     clock,
@@ -266,6 +276,27 @@ export function createServices(deps: AppDeps) {
     policy: sendPolicy,
     queue: outboundQueue,
     logger: logger.child({ module: 'outgoing' }),
+  });
+  // 邮件审核: matching 'user' mail is held in submitIn until an approver (or the timeout) decides.
+  const approvalPolicy = new ApprovalPolicyService({ ds, settings, audit });
+  const mailApprovals = new MailApprovalsService({
+    ds,
+    clock,
+    audit,
+    policy: approvalPolicy,
+    outgoing: () => outgoing,
+    logger: logger.child({ module: 'mail-approval' }),
+  });
+  outgoing.setApprovalGate({
+    reasons: (em, input) => approvalPolicy.reasons(em, input),
+    hold: (em, input) => mailApprovals.hold(em, input),
+  });
+  jobs.register({
+    name: 'mail.approval_timeouts',
+    description: 'Applies the timeout action (approve or reject) to held mail nobody decided on in time',
+    cron: '*/5 * * * *',
+    scope: 'tenant',
+    run: async (ctx) => ({ ...(await mailApprovals.expireDue(ctx.tenantId!)) }),
   });
   const relay = new RelayService({ ds, settings, audit, box });
   const dkim = new DkimKeysService({ ds, box, audit, clock, mxHostname: config.smtp.hostname });
@@ -422,11 +453,23 @@ export function createServices(deps: AppDeps) {
     search: new MessageSearchService(ds),
     grants: new MailboxGrantsService(ds, audit),
   };
+  const quarantine = new QuarantineService({ ds, audit });
+  const outboundCancel = new OutboundCancelService({
+    ds,
+    clock,
+    audit,
+    outgoing: () => outgoing,
+    hostname: config.smtp.hostname,
+    logger: logger.child({ module: 'outbound-cancel' }),
+  });
+  const memberOps = new MemberOpsService({ ds, clock, audit, autoReplies, rules, purge: mailboxPurge });
   const peopleSearch = new PeopleSearchService(ds);
+  const departments = new DepartmentsDirectory(ds);
   // The emulator starts after the HTTP app; startBackground attaches it (never in production).
   const sandboxSignIn = new SandboxSignIn(config.env === 'production');
   return {
     peopleSearch,
+    departments,
     sandboxSignIn,
     rules,
     ruleStats,
@@ -460,6 +503,8 @@ export function createServices(deps: AppDeps) {
     syncPolicy,
     mailboxAddresses,
     groups,
+    groupAdmin,
+    directoryEventDetails: new DirectoryEventDetails(ds),
     recipients,
     delivery,
     mailboxExports,
@@ -471,6 +516,11 @@ export function createServices(deps: AppDeps) {
     sendPolicy,
     outboundQueue,
     outgoing,
+    approvalPolicy,
+    mailApprovals,
+    memberOps,
+    quarantine,
+    outboundCancel,
     relay,
     dkim,
     mailCapture,
@@ -513,7 +563,8 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     events: services.directoryEvents,
   });
   registerMailboxAddressRoutes(api, services.mailboxAddresses);
-  registerGroupRoutes(api, services.groups);
+  registerGroupRoutes(api, services.groups, services.groupAdmin);
+  registerDirectoryEventDetailRoutes(api, services.directoryEventDetails);
   registerRuleRoutes(api, {
     rules: services.rules,
     orgRules: services.orgRules,
@@ -531,6 +582,10 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     kick: () => services.outboundWorker.kick(),
   });
   registerAppPasswordRoutes(api, services.appPasswords);
+  registerApprovalRoutes(api, { policy: services.approvalPolicy, approvals: services.mailApprovals });
+  registerMemberOpsRoutes(api, services.memberOps);
+  registerQuarantineRoutes(api, services.quarantine);
+  registerOutboundAdminRoutes(api, services.outboundCancel);
   registerDomainRoutes(api, services.domains);
   registerComposeRoutes(api, {
     compose: services.compose,
@@ -554,6 +609,7 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     logger: deps.logger,
   });
   registerPeopleSearchRoutes(api, services.peopleSearch);
+  registerDepartmentRoutes(api, services.departments);
   registerSandboxSignInRoutes(api, {
     sandbox: services.sandboxSignIn,
     appName: 'OrgMail',

@@ -45,6 +45,8 @@ export const ConfigSchema = z
     ),
     SMTP_HOST: z.string().min(1).default('127.0.0.1'),
     SMTP_PORT: port.default(2525),
+    /** Processes serving SMTP (MX and submission) on this host; more than 1 uses every core. */
+    SMTP_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
     SMTP_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -179,6 +181,7 @@ export const ConfigSchema = z
     smtp: {
       host: env.SMTP_HOST,
       port: env.SMTP_PORT,
+      processes: env.SMTP_PROCESSES,
       maxBytes: env.SMTP_MAX_BYTES,
       hostname: env.SMTP_HOSTNAME,
       tls:

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { createHttp, createServices } from './app';
 import { bootstrapEmbedded } from './bootstrap';
+import { loadMxTls } from './modules/transport';
 import { startBackground } from './runtime';
 import { ConfigError, loadConfig, type Config } from './config';
 import { systemClock } from './platform/clock';
@@ -10,6 +11,7 @@ import { openDatabase, type Database } from './platform/db/database';
 import { StartupError } from './platform/errors';
 import { createLogger, type Logger } from './platform/logger';
 import { loadMasterSecret } from './platform/secrets';
+import { announceReady, isSmtpWorker, startSmtpWorkers } from './smtp-workers';
 
 /** Composition root: config → logger → database → services → roles. */
 async function main(): Promise<void> {
@@ -39,18 +41,36 @@ async function main(): Promise<void> {
     const masterSecret = await loadMasterSecret(config.jwt.secret, config.dataDir);
     const deps = { config, logger, ds: db.ds, clock: systemClock, masterSecret };
     const services = createServices(deps);
+    // An SMTP worker process (see smtp-workers.ts) only serves SMTP: the parent set everything up.
     const tenantId =
-      config.database.mode === 'embedded' || config.dingtalk
+      !isSmtpWorker && (config.database.mode === 'embedded' || config.dingtalk)
         ? await bootstrapEmbedded(config, services, logger)
         : undefined;
+    // SMTP in several processes: this one keeps the other roles, worker processes serve SMTP.
+    const smtpElsewhere = !isSmtpWorker && config.roles.has('smtp') && config.smtp.processes > 1;
+    const here = smtpElsewhere
+      ? { ...config, roles: new Set([...config.roles].filter((r) => r !== 'smtp')) }
+      : config;
 
     if (config.roles.has('http')) {
       const server = await listen(createHttp(deps, services), config.http.host, config.http.port);
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       server.keepAliveTimeout = 65_000;
     }
-    const background = await startBackground(deps, services, tenantId);
+    const background = await startBackground({ ...deps, config: here }, services, tenantId);
     stops.push(() => background.stop());
+    if (isSmtpWorker) return announceReady();
+    if (smtpElsewhere) {
+      // The certificate (made once when none is configured) exists before the workers read it.
+      await loadMxTls({
+        hostname: config.smtp.hostname,
+        dataDir: config.dataDir,
+        files: config.smtp.tls,
+        logger,
+      });
+      const workers = await startSmtpWorkers({ count: config.smtp.processes, databaseUrl: db.url, logger });
+      stops.push(() => workers.stop());
+    }
     const base = config.http.publicUrl;
     const lines = [
       `OrgMail is running (${[...config.roles].join(', ')}).`,
@@ -58,7 +78,10 @@ async function main(): Promise<void> {
         ? `  API:        ${base}/api/v1  (OpenAPI at ${base}/api/v1/openapi.json)`
         : '',
       config.roles.has('http') ? `  Health:     ${base}/healthz  ${base}/readyz` : '',
-      config.roles.has('smtp') ? `  SMTP (MX):  ${config.smtp.host}:${config.smtp.port}` : '',
+      config.roles.has('smtp')
+        ? `  SMTP (MX):  ${config.smtp.host}:${config.smtp.port}` +
+          (smtpElsewhere ? ` (${config.smtp.processes} processes)` : '')
+        : '',
       config.database.mode === 'embedded'
         ? `  Database:   embedded PostgreSQL, data in ${config.dataDir}`
         : '',

@@ -56,6 +56,9 @@ export const ErrorCodes = {
   ruleLimitReached: 'rules.limit_reached',
   ruleFolderUnknown: 'rules.folder_unknown',
   jobAlreadyRunning: 'jobs.already_running',
+  ruleDepartmentUnknown: 'rules.department_unknown',
+  // console operations
+  mailboxExportRequired: 'mailbox.export_required',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -9,6 +9,12 @@ export const STAT_METRICS = [
   'storage.used_bytes',
   'mailboxes.active',
   'mailboxes.suspended',
+  /** Received copies whose sender's domain is hosted here (mail between colleagues or organizations here). */
+  'mail.internal',
+  /** Received copies from outside. */
+  'mail.external_in',
+  /** Sent copies with at least one recipient outside (To or Cc). */
+  'mail.external_out',
 ] as const;
 export const StatMetric = z.enum(STAT_METRICS);
 export type StatMetric = z.infer<typeof StatMetric>;

@@ -1,7 +1,11 @@
 import type { ConsoleKey } from './i18n';
+import { opsEn } from './i18n/ops-en';
+import { orgEn } from './i18n/org-en';
 
 /** The console's English strings (the compiler checks the keys against zh-CN). */
 export const en: Record<ConsoleKey, string> = {
+  ...orgEn,
+  ...opsEn,
   consoleName: 'Mail Admin Console',
   signIn: 'Sign in',
   signInTitle: 'Administrator sign-in',

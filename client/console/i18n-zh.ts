@@ -1,5 +1,13 @@
-/** The console's zh-CN strings: the reference dictionary (English must have the same keys). */
+import { opsZh } from './i18n/ops-zh';
+import { orgZh } from './i18n/org-zh';
+
+/**
+ * The console's zh-CN strings: the reference dictionary (English must have the same keys).
+ * The organization and operations pages keep theirs in ./i18n/ (merged here).
+ */
 export const zh = {
+  ...orgZh,
+  ...opsZh,
   consoleName: '企业邮箱管理后台',
   signIn: '登录',
   signInTitle: '管理员登录',

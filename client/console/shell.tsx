@@ -1,10 +1,15 @@
 import {
+  ApartmentOutlined,
   AuditOutlined,
   CloudDownloadOutlined,
   DashboardOutlined,
+  FileProtectOutlined,
+  StopOutlined,
+  SendOutlined,
   GlobalOutlined,
   LogoutOutlined,
   MailOutlined,
+  PartitionOutlined,
   SafetyOutlined,
   ScheduleOutlined,
   SyncOutlined,
@@ -23,19 +28,29 @@ import { useT, type ConsoleKey } from './i18n';
 const Dashboard = lazy(() => import('./pages/dashboard'));
 const Members = lazy(() => import('./pages/members'));
 const Sync = lazy(() => import('./pages/sync'));
+const Departments = lazy(() => import('./pages/departments'));
+const OrgRules = lazy(() => import('./pages/org-rules'));
 const Domains = lazy(() => import('./pages/domains'));
 const Audit = lazy(() => import('./pages/audit'));
 const Exports = lazy(() => import('./pages/exports'));
 const Policies = lazy(() => import('./pages/policies'));
 const Jobs = lazy(() => import('./pages/jobs'));
+const Approvals = lazy(() => import('./pages/approvals'));
+const Antispam = lazy(() => import('./pages/antispam'));
+const Outbound = lazy(() => import('./pages/outbound'));
 
 const PAGES: { key: string; label: ConsoleKey; icon: ReactNode; page: ReactNode }[] = [
   { key: 'dashboard', label: 'menuDashboard', icon: <DashboardOutlined />, page: <Dashboard /> },
   { key: 'members', label: 'menuMembers', icon: <TeamOutlined />, page: <Members /> },
+  { key: 'departments', label: 'menuDepartments', icon: <ApartmentOutlined />, page: <Departments /> },
+  { key: 'org-rules', label: 'menuOrgRules', icon: <PartitionOutlined />, page: <OrgRules /> },
   { key: 'sync', label: 'menuSync', icon: <SyncOutlined />, page: <Sync /> },
   { key: 'domains', label: 'menuDomains', icon: <GlobalOutlined />, page: <Domains /> },
   { key: 'audit', label: 'menuAudit', icon: <AuditOutlined />, page: <Audit /> },
   { key: 'policies', label: 'menuPolicies', icon: <SafetyOutlined />, page: <Policies /> },
+  { key: 'approvals', label: 'menuApprovals', icon: <FileProtectOutlined />, page: <Approvals /> },
+  { key: 'antispam', label: 'menuAntispam', icon: <StopOutlined />, page: <Antispam /> },
+  { key: 'outbound', label: 'menuOutbound', icon: <SendOutlined />, page: <Outbound /> },
   { key: 'exports', label: 'menuExports', icon: <CloudDownloadOutlined />, page: <Exports /> },
   { key: 'jobs', label: 'menuJobs', icon: <ScheduleOutlined />, page: <Jobs /> },
 ];

@@ -17,6 +17,7 @@ const Compose = lazy(() => import('./screens/compose'));
 const Search = lazy(() => import('./screens/search'));
 const Me = lazy(() => import('./screens/me'));
 const Scheduled = lazy(() => import('./screens/scheduled'));
+const ScheduledEdit = lazy(() => import('./screens/scheduled-edit'));
 const Rules = lazy(() => import('./screens/rules'));
 const RuleEdit = lazy(() => import('./screens/rule-edit'));
 const AutoReply = lazy(() => import('./screens/auto-reply'));
@@ -38,7 +39,7 @@ function Screen({ route }: { route: Route }) {
     case 'me':
       return <Me />;
     case 'scheduled':
-      return <Scheduled />;
+      return second ? <ScheduledEdit id={second} /> : <Scheduled />;
     case 'rules':
       return second ? <RuleEdit id={second === 'new' ? null : second} /> : <Rules />;
     case 'auto-reply':

@@ -13,6 +13,8 @@ export const MailboxGrantDto = z
     memberId: Uuid,
     memberName: z.string(),
     access: GrantAccess,
+    /** Time-boxed access (an auditor's): gone after this; every read through it is audited. */
+    expiresAt: Timestamp.nullable(),
     createdAt: Timestamp,
   })
   .meta({ id: 'MailboxGrant' });
@@ -26,5 +28,11 @@ export const ListGrantsQuery = z.object({ mailboxId: Uuid.optional(), memberId: 
 export type ListGrantsQuery = z.infer<typeof ListGrantsQuery>;
 
 /** Grants (or changes) one member's access to one mailbox. */
-export const CreateGrantBody = z.object({ mailboxId: Uuid, memberId: Uuid, access: GrantAccess });
+export const CreateGrantBody = z.object({
+  mailboxId: Uuid,
+  memberId: Uuid,
+  access: GrantAccess,
+  /** Until when (required, with `read`, for auditors); every read through such a grant is audited. */
+  expiresAt: Timestamp.optional(),
+});
 export type CreateGrantBody = z.infer<typeof CreateGrantBody>;

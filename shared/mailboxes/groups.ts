@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { Uuid } from '../common';
 
+export const GroupSendPolicy = z.enum(['anyone', 'internal', 'members', 'listed']);
+export type GroupSendPolicy = z.infer<typeof GroupSendPolicy>;
+
 export const GroupDto = z
   .object({
     id: Uuid,
@@ -9,13 +12,18 @@ export const GroupDto = z
     address: z.string(),
     departmentExternalId: z.string().nullable(),
     includeSubdepartments: z.boolean(),
-    sendPolicy: z.enum(['anyone', 'internal', 'members', 'listed']),
+    sendPolicy: GroupSendPolicy,
     memberCount: z.number().int(),
   })
   .meta({ id: 'Group' });
 export type GroupDto = z.infer<typeof GroupDto>;
 
 export const GroupList = z.object({ groups: z.array(GroupDto) }).meta({ id: 'GroupList' });
+
+export const GroupListQuery = z.object({
+  /** Only department groups, or only custom groups (the console's custom-groups tab). */
+  kind: z.enum(['department', 'custom']).optional(),
+});
 
 export const GroupMemberDto = z
   .object({

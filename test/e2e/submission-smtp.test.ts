@@ -269,7 +269,7 @@ describe('SMTP submission with app passwords, end to end over loopback', functio
     expect(revoked.responseCode).to.equal(535);
   });
 
-  it('repeated failures lock the account for SMTP (454) even with the right password', async () => {
+  it('repeated failures lock the account for SMTP (421 4.7.0, connection closed) even with the right password', async () => {
     const res = await request(app.url)
       .post('/api/v1/me/app-passwords')
       .set('Authorization', `Bearer ${tokenOf(carol)}`)
@@ -283,6 +283,7 @@ describe('SMTP submission with app passwords, end to end over loopback', functio
     const locked = await smtpError(
       client(carol.email, res.body.password).sendMail({ from: carol.email, to: bob.email, text: 'x' }),
     );
-    expect(locked.responseCode).to.equal(454);
+    expect(locked.responseCode).to.equal(421);
+    expect(locked.response).to.include('4.7.0');
   });
 });

@@ -135,4 +135,59 @@ describe('local delivery: store once, one row per mailbox, in one transaction', 
     );
     expect(n).to.equal(0);
   });
+
+  it('concurrent deliveries are stored together (group commit); a bad one fails alone; a reply in the same batch threads', async () => {
+    const targets = await targetsOf(people[0]!.email, people[1]!.email);
+    const [before] = await app.ds.query(
+      `SELECT used_bytes::bigint AS used FROM mailboxes WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, people[0]!.mailbox_id],
+    );
+    const raws = Array.from({ length: 30 }, (_, i) =>
+      Buffer.from(
+        `From: batch@example.com\r\nTo: x@example.com\r\nSubject: 批量 ${i}\r\nMessage-ID: <batch-${i}@example.com>\r\n` +
+          (i > 0 ? `In-Reply-To: <batch-0@example.com>\r\n` : '') +
+          `\r\n第 ${i} 封\r\n`,
+      ),
+    );
+    const bogus = { ...targets[0]!, mailboxId: '00000000-0000-4000-8000-000000000001' };
+    await app.services.delivery.deliver({ tenantId, raw: raws[0]!, targets });
+    // 20 at once: those arriving while a batch is being stored wait and go together.
+    await Promise.all(
+      raws.slice(1, 21).map((raw) => app.services.delivery.deliver({ tenantId, raw, targets })),
+    );
+    // 9 more with a bad one among them: the bad one fails alone, the others are stored.
+    const results = await Promise.allSettled([
+      ...raws.slice(21).map((raw) => app.services.delivery.deliver({ tenantId, raw, targets })),
+      app.services.delivery.deliver({
+        tenantId,
+        raw: Buffer.from('From: bad@example.com\r\nSubject: bad\r\n\r\nx\r\n'),
+        targets: [bogus],
+      }),
+    ]);
+    expect(results.slice(0, 9).every((r) => r.status === 'fulfilled')).to.equal(true);
+    expect(results[9]!.status).to.equal('rejected');
+
+    const rows: { mailbox_id: string; n: number; threads: number; transactions: number }[] =
+      await app.ds.query(
+        `SELECT mailbox_id, count(*)::int AS n, count(DISTINCT thread_id)::int AS threads,
+              count(DISTINCT xmin::text)::int AS transactions
+         FROM messages WHERE tenant_id = $1 AND message_id LIKE 'batch-%' GROUP BY mailbox_id`,
+        [tenantId],
+      );
+    expect(rows).to.have.length(2);
+    for (const r of rows) {
+      expect(r.n).to.equal(30);
+      // Every reply answers the first message: one thread per mailbox, batched or not.
+      expect(r.threads).to.equal(1);
+      // Far fewer transactions than messages: 1 + (the 20, batched) + (the 9, one by one after the
+      // failed batch) — at most 1 + 10 + 9.
+      expect(r.transactions).to.be.lessThan(21);
+    }
+    const [after] = await app.ds.query(
+      `SELECT used_bytes::bigint AS used FROM mailboxes WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, people[0]!.mailbox_id],
+    );
+    const added = raws.reduce((sum, r) => sum + r.length, 0);
+    expect(Number(after.used) - Number(before.used)).to.equal(added);
+  });
 });

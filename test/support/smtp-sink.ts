@@ -73,6 +73,8 @@ export async function startSmtpSink(opts: { auth?: { user: string; pass: string 
       });
     },
   });
+  // A client that dies mid-session (a SIGKILLed server) resets the connection: not the sink's problem.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     port: (server.server.address() as AddressInfo).port,

@@ -4,7 +4,8 @@ import type { StatMetric } from '../../../shared/stats';
 import { formatDateTime, useI18n } from '../../common/i18n';
 import { Legend, SeriesChart } from '../components/series-chart';
 import { formatBytes, LoadError, RUN_STATUS_COLOR, runStatusText } from '../components/status';
-import { outbound, stats, sync } from '../endpoints';
+import { stats, sync } from '../endpoints';
+import { DepartmentStorageCard, QueueCard, TopSendersCard } from './dashboard-breakdown';
 import { go, useAsync } from '../hooks';
 import { useT } from '../i18n';
 
@@ -18,13 +19,12 @@ function shanghaiDay(d: Date): string {
 async function load() {
   const now = new Date();
   const from = shanghaiDay(new Date(now.getTime() - (DAYS - 1) * 86_400_000));
-  const [series, runs, queued, failed] = await Promise.all([
+  const [series, runs, breakdown] = await Promise.all([
     stats.series(from, shanghaiDay(now)),
     sync.runs(),
-    outbound.list('queued'),
-    outbound.list('failed'),
+    stats.breakdown(from, shanghaiDay(now)),
   ]);
-  return { series, runs, queued: queued.length, failed: failed.length };
+  return { series, runs, breakdown, queued: breakdown.queue.queued, failed: breakdown.queue.failed };
 }
 
 export default function Dashboard() {
@@ -53,6 +53,13 @@ export default function Dashboard() {
     { name: t('junk'), color: '#faad14', values: values('mail.junk') },
   ];
   const hasMail = mail.some((m) => m.values.some((v) => v > 0));
+  const traffic = [
+    { name: t('dbInternal'), color: '#13c2c2', values: values('mail.internal') },
+    { name: t('dbExternalIn'), color: '#2f54eb', values: values('mail.external_in') },
+    { name: t('dbExternalOut'), color: '#fa8c16', values: values('mail.external_out') },
+  ];
+  const hasTraffic = traffic.some((m) => m.values.some((v) => v > 0));
+  const b = data.data?.breakdown;
   const lastRun = data.data?.runs[0];
   const active = last('mailboxes.active');
   const departed = last('mailboxes.suspended');
@@ -124,6 +131,23 @@ export default function Dashboard() {
           </Card>
         </Col>
         <Col span={16}>
+          <Card
+            title={t('dbTraffic')}
+            extra={<Legend series={traffic} />}
+            loading={data.loading && !s}
+            data-testid="traffic-chart-card"
+          >
+            {hasTraffic ? (
+              <SeriesChart days={days} series={traffic} testId="traffic-chart" height={200} />
+            ) : (
+              <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('noData')} style={{ height: 168 }} />
+            )}
+          </Card>
+        </Col>
+        <Col span={8}>
+          <TopSendersCard loading={data.loading && !b} senders={b?.topSenders ?? []} />
+        </Col>
+        <Col span={16}>
           <Card title={t('storagePerDay')} loading={data.loading && !s}>
             <SeriesChart
               days={days}
@@ -154,6 +178,12 @@ export default function Dashboard() {
               <Typography.Text type="secondary">{t('never')}</Typography.Text>
             )}
           </Card>
+        </Col>
+        <Col span={16}>
+          <DepartmentStorageCard loading={data.loading && !b} departments={b?.storageByDepartment ?? []} />
+        </Col>
+        <Col span={8}>
+          <QueueCard loading={data.loading && !b} queue={b?.queue} />
         </Col>
       </Row>
     </div>

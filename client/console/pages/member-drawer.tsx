@@ -19,6 +19,7 @@ import { members } from '../endpoints';
 import { go, useAction, useAsync } from '../hooks';
 import { useT } from '../i18n';
 import { MemberAliases } from './member-aliases';
+import { MemberOps } from './member-ops';
 import { memberStatus, QuotaBar } from './members';
 
 const GB = 1024 ** 3;
@@ -140,6 +141,7 @@ export function MemberDrawer(props: {
             </>
           )}
           {m.mailbox && <MemberAliases memberId={m.id} />}
+          {m.mailbox && <MemberOps m={m} onChanged={() => void detail.reload()} />}
           <Typography.Title level={5} style={{ marginTop: 24 }}>
             {t('actions')}
           </Typography.Title>

@@ -23,6 +23,7 @@ import type { SyncPolicy } from '../../../shared/directory/sync-policy';
 import type { SyncRunDto } from '../../../shared/directory/sync';
 import { formatDateTime, useI18n } from '../../common/i18n';
 import { Pair } from '../components/pair';
+import { DirectoryEvents } from './directory-events';
 import { LoadError, RUN_STATUS_COLOR, runStatusText } from '../components/status';
 import { sync } from '../endpoints';
 import { useAction, useAsync } from '../hooks';
@@ -318,6 +319,9 @@ export default function Sync() {
         </Col>
         <Col span={8}>
           <PolicyForm />
+        </Col>
+        <Col span={24}>
+          <DirectoryEvents />
         </Col>
       </Row>
     </div>

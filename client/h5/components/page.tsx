@@ -11,6 +11,7 @@ export function Page(props: {
   /** The document / DingTalk title when `title` is not plain text. */
   pageTitle?: string;
   back?: string | false;
+  /** Next to the back arrow; with `back={false}`, alone on the left (e.g. "Cancel"). */
   left?: ReactNode;
   right?: ReactNode;
   /** Replaces the default back (e.g. compose saves the draft first). */
@@ -28,6 +29,7 @@ export function Page(props: {
         className="page-nav"
         backIcon={props.back === false ? null : undefined}
         back={props.back === false ? null : (props.left ?? '')}
+        left={props.back === false ? props.left : undefined}
         onBack={props.back === false ? undefined : (props.onBack ?? (() => goBack(props.back || '/')))}
         right={props.right}
       >

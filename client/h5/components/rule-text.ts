@@ -10,8 +10,22 @@ import {
 } from '../../../shared/rules/rule';
 import type { Lang } from '../../common/i18n';
 
-/** One line for a rule: "主题 包含 报销 → 移动到文件夹 …", from the shared labels. */
-export function describeRule(def: RuleDefinition, lang: Lang): string {
+/** Department ids a rule's conditions name (to look their names up once for a list of rules). */
+export function departmentIdsOf(defs: RuleDefinition[]): string[] {
+  return defs.flatMap((d) =>
+    d.conditions.flatMap((c) => (c.field === 'sender_department' ? [c.departmentId] : [])),
+  );
+}
+
+/**
+ * One line for a rule: "主题 包含 报销 → 移动到文件夹 …", from the shared labels. `departments` maps
+ * department ids to names ("总部 / 销售部"); an id not in it is shown as is.
+ */
+export function describeRule(
+  def: RuleDefinition,
+  lang: Lang,
+  departments: ReadonlyMap<string, string> = new Map(),
+): string {
   const k = lang === 'en' ? 'en' : 'zh';
   const cond = (c: RuleCondition): string => {
     const field = CONDITION_LABELS[c.field][k];
@@ -31,7 +45,7 @@ export function describeRule(def: RuleDefinition, lang: Lang): string {
       case 'importance':
         return `${field} ${VALUE_LABELS[c.value][k]}`;
       case 'sender_department':
-        return `${field} ${c.departmentId}`;
+        return `${field}${k === 'zh' ? '：' : ': '}${departments.get(c.departmentId) ?? c.departmentId}`;
       default:
         return c.value ? field : `${field} ✗`;
     }

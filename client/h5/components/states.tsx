@@ -1,6 +1,7 @@
 import { Button, DotLoading, ErrorBlock } from 'antd-mobile';
 import type { ReactNode } from 'react';
 import { useI18n } from '../../common/i18n';
+import { ApiError } from '../../common/api';
 import { errorText } from '../../common/hooks';
 
 export function Loading(props: { label?: string }) {
@@ -13,16 +14,21 @@ export function Loading(props: { label?: string }) {
   );
 }
 
+/** An error in place of content: offline, gone (404, nothing to retry) or anything else (retry). */
 export function Failure(props: { error: unknown; onRetry?: () => void }) {
   const { t } = useI18n();
+  const status = props.error instanceof ApiError ? props.error.status : -1;
+  const gone = status === 404;
+  const offline = status === 0;
   return (
     <ErrorBlock
-      status="disconnected"
-      title={t('errorGeneric')}
-      description={errorText(props.error, t)}
+      status={gone ? 'empty' : offline ? 'disconnected' : 'default'}
+      title={gone ? t('errorNotFound') : offline ? t('errorNetwork') : t('errorGeneric')}
+      description={gone || offline ? '' : errorText(props.error, t)}
       className="state-block"
+      data-testid="failure"
     >
-      {props.onRetry ? (
+      {props.onRetry && !gone ? (
         <Button color="primary" fill="outline" size="small" onClick={props.onRetry}>
           {t('retry')}
         </Button>

@@ -13,7 +13,7 @@ function isoDate(d: Date): string {
 
 /** The vacation auto-reply: on/off, dates, subject, text, colleagues only. */
 export default function AutoReply() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const current = useAsync(autoReply.get, []);
   const [form, setForm] = useState<AutoReplyBody | null>(null);
   const [picking, setPicking] = useState<'startDate' | 'endDate' | null>(null);
@@ -100,7 +100,9 @@ export default function AutoReply() {
           <List header={t('autoReplyBody')}>
             <List.Item>
               <TextArea
-                placeholder={t('autoReplyBodyPlaceholder', { date: '12月1日' })}
+                placeholder={t('autoReplyBodyPlaceholder', {
+                  date: lang === 'en' ? 'December 1' : '12月1日',
+                })}
                 value={form.body}
                 onChange={(body) => set({ body })}
                 autoSize={{ minRows: 5 }}

@@ -1,23 +1,21 @@
 import { Badge, InfiniteScroll, List, Popup, PullToRefresh, SearchBar } from 'antd-mobile';
 import { EditSOutline, UnorderedListOutline } from 'antd-mobile-icons';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { FolderDto, FolderRole } from '../../../shared/mail/folders';
 import type { MessageSummaryDto } from '../../../shared/mail/messages';
 import { mail } from '../../common/endpoints';
 import { useI18n, type MessageKey } from '../../common/i18n';
+import { BatchBar } from '../components/batch-bar';
+import { FolderDrawer, folderTitle, ROLE_ORDER, showsUnread } from '../components/folder-tree';
 import { HomeTabs, Page } from '../components/page';
 import { MessageRow } from '../components/message-row';
 import { Empty, Failure, Loading } from '../components/states';
 import { useAsync } from '../../common/hooks';
 import { navigate } from '../router';
 
-const ROLE_ORDER: FolderRole[] = ['inbox', 'drafts', 'scheduled', 'sent', 'archive', 'junk', 'trash'];
+export { folderTitle } from '../components/folder-tree';
 
-export function folderTitle(folder: Pick<FolderDto, 'role' | 'name'>, t: (k: MessageKey) => string): string {
-  return folder.role ? t(`folder_${folder.role}` as MessageKey) : folder.name;
-}
-
-/** The home screen: one folder's messages (Inbox first), folders in a side drawer. */
+/** The home screen: one folder's messages (Inbox first), folders in a side drawer, select mode. */
 export function MailHome(props: { folderKey: string }) {
   const { t } = useI18n();
   const [drawer, setDrawer] = useState(false);
@@ -27,40 +25,102 @@ export function MailHome(props: { folderKey: string }) {
   const title = folder ? folderTitle(folder, t) : isRole ? t(`folder_${props.folderKey}` as MessageKey) : '';
   const role = folder?.role ?? (isRole ? (props.folderKey as FolderRole) : null);
   const list = useMessageList(props.folderKey, isRole);
+  /** Select mode (long-press a row): the picked ids; null when not selecting. */
+  const [selected, setSelected] = useState<Set<string> | null>(null);
+  // Drafts and scheduled sends have their own screens; no batch actions there.
+  const selectable = role !== 'drafts' && role !== 'scheduled';
 
   const refresh = async () => {
     await Promise.all([list.refresh(), folders.reload()]);
   };
+  const toggle = (id: string) =>
+    setSelected((prev) => {
+      const next = new Set(prev ?? []);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   const open = (m: MessageSummaryDto) => {
-    if (role === 'drafts') navigate(`/compose?draft=${m.id}`);
+    if (selected) toggle(m.id);
+    else if (role === 'drafts') navigate(`/compose?draft=${m.id}`);
     else if (role === 'scheduled') navigate('/scheduled');
     else navigate(`/m/${m.id}`);
   };
+  const allPicked = selected !== null && list.items.length > 0 && selected.size === list.items.length;
+  const selectRight = (
+    <span
+      className="nav-text"
+      role="button"
+      data-testid="select-all"
+      onClick={() => setSelected(allPicked ? new Set() : new Set(list.items.map((m) => m.id)))}
+    >
+      {allPicked ? t('cancel') : t('selectAll')}
+    </span>
+  );
+  const normalRight = (
+    <span className="nav-icons">
+      {selectable && list.items.length > 0 ? (
+        <span
+          className="nav-text"
+          role="button"
+          data-testid="start-select"
+          onClick={() => setSelected(new Set())}
+        >
+          {t('select')}
+        </span>
+      ) : null}
+      <span
+        className="nav-icon"
+        role="button"
+        aria-label={t('folders')}
+        data-testid="open-folders"
+        onClick={() => setDrawer(true)}
+      >
+        <Badge content={folders.data && unreadOutsideInbox(folders.data) ? Badge.dot : null}>
+          <UnorderedListOutline />
+        </Badge>
+      </span>
+    </span>
+  );
   return (
     <Page
-      title={title}
+      title={selected ? t('selectedCount', { count: selected.size }) : title}
+      pageTitle={title || t('appName')}
       back={false}
-      testId="mail-home"
-      right={
-        <span
-          className="nav-icon"
-          role="button"
-          aria-label={t('folders')}
-          data-testid="open-folders"
-          onClick={() => setDrawer(true)}
-        >
-          <Badge content={folders.data && unreadOutsideInbox(folders.data) ? Badge.dot : null}>
-            <UnorderedListOutline />
-          </Badge>
-        </span>
+      left={
+        selected ? (
+          <span className="nav-text" role="button" data-testid="end-select" onClick={() => setSelected(null)}>
+            {t('done')}
+          </span>
+        ) : undefined
       }
-      footer={<HomeTabs active="mail" />}
+      testId="mail-home"
+      right={selected ? selectRight : normalRight}
+      footer={
+        selected ? (
+          <BatchBar
+            ids={[...selected]}
+            role={role}
+            folders={folders.data}
+            currentFolderId={folder?.id}
+            onDone={async () => {
+              setSelected(null);
+              await refresh();
+            }}
+          />
+        ) : (
+          <HomeTabs active="mail" />
+        )
+      }
     >
-      <div className="sticky-search" onClick={() => navigate('/search')}>
-        <SearchBar placeholder={t('searchPlaceholder')} onFocus={() => navigate('/search')} />
-      </div>
+      {selected ? null : (
+        <div className="sticky-search" onClick={() => navigate('/search')}>
+          <SearchBar placeholder={t('searchPlaceholder')} onFocus={() => navigate('/search')} />
+        </div>
+      )}
       <PullToRefresh
         onRefresh={refresh}
+        disabled={selected !== null}
         pullingText={t('pullToRefresh')}
         canReleaseText={t('releaseToRefresh')}
         refreshingText={t('refreshing')}
@@ -80,6 +140,8 @@ export function MailHome(props: { folderKey: string }) {
                 message={m}
                 showRecipients={role === 'sent' || role === 'drafts' || role === 'scheduled'}
                 onClick={() => open(m)}
+                onLongPress={selectable && !selected ? () => setSelected(new Set([m.id])) : undefined}
+                selected={selected ? selected.has(m.id) : undefined}
               />
             ))}
           </List>
@@ -90,15 +152,17 @@ export function MailHome(props: { folderKey: string }) {
           </InfiniteScroll>
         ) : null}
       </PullToRefresh>
-      <button
-        type="button"
-        className="compose-fab"
-        aria-label={t('compose')}
-        data-testid="compose-button"
-        onClick={() => navigate('/compose')}
-      >
-        <EditSOutline fontSize={24} />
-      </button>
+      {selected ? null : (
+        <button
+          type="button"
+          className="compose-fab"
+          aria-label={t('compose')}
+          data-testid="compose-button"
+          onClick={() => navigate('/compose')}
+        >
+          <EditSOutline fontSize={24} />
+        </button>
+      )}
       <Popup
         visible={drawer}
         onMaskClick={() => setDrawer(false)}
@@ -109,6 +173,7 @@ export function MailHome(props: { folderKey: string }) {
           folders={folders.data}
           error={folders.error}
           current={folder?.id}
+          onChanged={folders.reload}
           onPick={(f) => {
             setDrawer(false);
             navigate(f.role === 'inbox' ? '/' : `/f/${f.role ?? f.id}`, { replace: true });
@@ -120,48 +185,7 @@ export function MailHome(props: { folderKey: string }) {
 }
 
 function unreadOutsideInbox(folders: FolderDto[]): boolean {
-  return folders.some((f) => f.role !== 'inbox' && f.role !== 'trash' && f.role !== 'junk' && f.unread > 0);
-}
-
-function FolderDrawer(props: {
-  folders: FolderDto[] | undefined;
-  error: unknown;
-  current?: string;
-  onPick(folder: FolderDto): void;
-}) {
-  const { t } = useI18n();
-  const sorted = useMemo(() => {
-    const all = props.folders ?? [];
-    const system = ROLE_ORDER.map((r) => all.find((f) => f.role === r)).filter((f): f is FolderDto => !!f);
-    const own = all.filter((f) => !f.role).sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
-    return { system, own };
-  }, [props.folders]);
-  if (props.error) return <Failure error={props.error} />;
-  if (!props.folders) return <Loading />;
-  const item = (f: FolderDto) => (
-    <List.Item
-      key={f.id}
-      data-testid={`folder-${f.role ?? f.name}`}
-      className={f.id === props.current ? 'folder-current' : undefined}
-      onClick={() => props.onPick(f)}
-      extra={
-        f.unread > 0 ? (
-          <Badge content={f.unread > 99 ? '99+' : f.unread} />
-        ) : f.total > 0 && f.role === 'drafts' ? (
-          f.total
-        ) : null
-      }
-      arrowIcon={false}
-    >
-      {folderTitle(f, t)}
-    </List.Item>
-  );
-  return (
-    <div data-testid="folder-drawer">
-      <List header={t('folders')}>{sorted.system.map(item)}</List>
-      {sorted.own.length > 0 ? <List header={t('myFolders')}>{sorted.own.map(item)}</List> : null}
-    </div>
-  );
+  return folders.some((f) => f.role !== 'inbox' && f.role !== 'trash' && f.role !== 'junk' && showsUnread(f));
 }
 
 /** Keyset paging over one folder: refresh starts over, loadMore follows nextCursor. */

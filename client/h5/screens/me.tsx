@@ -1,5 +1,7 @@
-import { ActionSheet, Avatar, Dialog, List } from 'antd-mobile';
+import { ActionSheet, Avatar, Dialog, List, Toast } from 'antd-mobile';
 import { useState } from 'react';
+import { errorText, useAsync } from '../../common/hooks';
+import { undoSend } from '../h5-endpoints';
 import { currentSession } from '../../common/api';
 import { signOut } from '../../common/auth';
 import { useI18n } from '../../common/i18n';
@@ -9,6 +11,17 @@ import { navigate } from '../router';
 export default function Me() {
   const { t, lang, setLang } = useI18n();
   const [langSheet, setLangSheet] = useState(false);
+  const [undoSheet, setUndoSheet] = useState(false);
+  const undo = useAsync(undoSend.get, []);
+  const seconds = (n: number) => (n === 0 ? t('undoSendOff') : t('undoSendSeconds', { count: n }));
+  const setUndo = async (n: number) => {
+    try {
+      undo.setData(await undoSend.set(n));
+      Toast.show({ icon: 'success', content: t('saved') });
+    } catch (err) {
+      Toast.show({ icon: 'fail', content: errorText(err, t) });
+    }
+  };
   const s = currentSession();
   return (
     <Page title={t('me')} back={false} footer={<HomeTabs active="me" />} testId="me">
@@ -25,6 +38,16 @@ export default function Me() {
         </List.Item>
         <List.Item onClick={() => navigate('/scheduled')} data-testid="nav-scheduled">
           {t('scheduledSends')}
+        </List.Item>
+        <List.Item
+          onClick={() => setUndoSheet(true)}
+          extra={
+            <span data-testid="undo-send-value">{undo.data === undefined ? '' : seconds(undo.data)}</span>
+          }
+          description={t('undoSendHint')}
+          data-testid="nav-undo-send"
+        >
+          {t('undoSendWindow')}
         </List.Item>
         <List.Item onClick={() => navigate('/auto-reply')} data-testid="nav-auto-reply">
           {t('autoReply')}
@@ -62,6 +85,19 @@ export default function Me() {
           { key: 'en', text: 'English', bold: lang === 'en', onClick: () => setLang('en') },
         ]}
         onAction={() => setLangSheet(false)}
+      />
+      <ActionSheet
+        visible={undoSheet}
+        onClose={() => setUndoSheet(false)}
+        extra={t('undoSendHint')}
+        cancelText={t('cancel')}
+        actions={[0, 5, 10, 20, 30].map((n) => ({
+          key: String(n),
+          text: seconds(n),
+          bold: undo.data === n,
+          onClick: () => void setUndo(n),
+        }))}
+        onAction={() => setUndoSheet(false)}
       />
     </Page>
   );

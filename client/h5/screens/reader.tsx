@@ -1,10 +1,12 @@
 import { ActionSheet, Button, Dialog, List, NoticeBar, Toast } from 'antd-mobile';
 import { FileOutline, MoreOutline } from 'antd-mobile-icons';
 import { useState } from 'react';
+import type { FolderDto } from '../../../shared/mail/folders';
 import type { AttachmentDto, MailAddressDto, MessageDetailDto } from '../../../shared/mail/messages';
 import { apiBlob } from '../../common/api';
 import { mail } from '../../common/endpoints';
 import { formatDateTime, formatSize, useI18n } from '../../common/i18n';
+import { folderTitle, MoveToFolder } from '../components/folder-tree';
 import { Page } from '../components/page';
 import { MailFrame } from '../components/mail-frame';
 import { Failure, Loading } from '../components/states';
@@ -16,6 +18,8 @@ export default function Reader(props: { id: string }) {
   const { t, lang } = useI18n();
   const [remoteImages, setRemoteImages] = useState(false);
   const [more, setMore] = useState(false);
+  const [moving, setMoving] = useState(false);
+  const [folders, setFolders] = useState<FolderDto[]>();
   const message = useAsync(
     () => mail.read(props.id, { remoteImages, markSeen: true }),
     [props.id, remoteImages],
@@ -29,6 +33,27 @@ export default function Reader(props: { id: string }) {
     } catch (err) {
       Toast.show({ icon: 'fail', content: errorText(err, t) });
     }
+  };
+  const startMove = () => {
+    setMoving(true);
+    if (!folders)
+      mail
+        .folders()
+        .then(setFolders)
+        .catch((err) => {
+          setMoving(false);
+          Toast.show({ icon: 'fail', content: errorText(err, t) });
+        });
+  };
+  const moveTo = (f: FolderDto) => {
+    setMoving(false);
+    void act(
+      async () => {
+        await mail.update(props.id, { folderId: f.id });
+        goBack('/');
+      },
+      t('movedTo', { name: folderTitle(f, t) }),
+    );
   };
   const remove = () =>
     act(async () => {
@@ -44,7 +69,13 @@ export default function Reader(props: { id: string }) {
       testId="reader"
       right={
         m ? (
-          <span className="nav-icon" role="button" aria-label="more" onClick={() => setMore(true)}>
+          <span
+            className="nav-icon"
+            role="button"
+            aria-label="more"
+            data-testid="reader-more"
+            onClick={() => setMore(true)}
+          >
             <MoreOutline />
           </span>
         ) : null
@@ -109,6 +140,7 @@ export default function Reader(props: { id: string }) {
         actions={
           m
             ? [
+                { key: 'move', text: t('moveTo'), onClick: startMove },
                 {
                   key: 'unread',
                   text: t('markUnread'),
@@ -129,12 +161,19 @@ export default function Reader(props: { id: string }) {
         }
         onAction={() => setMore(false)}
       />
+      <MoveToFolder
+        visible={moving}
+        folders={folders}
+        currentId={m?.folderId}
+        onClose={() => setMoving(false)}
+        onPick={moveTo}
+      />
     </Page>
   );
 }
 
-function names(list: MailAddressDto[]): string {
-  return list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join('、');
+function names(list: MailAddressDto[], sep: string): string {
+  return list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(sep);
 }
 
 function Headers({ m, lang }: { m: MessageDetailDto; lang: 'zh-CN' | 'en' }) {
@@ -155,23 +194,34 @@ function Headers({ m, lang }: { m: MessageDetailDto; lang: 'zh-CN' | 'en' }) {
       {open ? (
         <div className="reader-detail small">
           <div>
-            <span className="muted">{t('from')}：</span>
-            {names(m.headers.from)}
+            <span className="muted">
+              {t('from')}
+              {t('colon')}
+            </span>
+            {names(m.headers.from, t('listSeparator'))}
           </div>
           <div>
-            <span className="muted">{t('to')}：</span>
-            {names(m.headers.to)}
+            <span className="muted">
+              {t('to')}
+              {t('colon')}
+            </span>
+            {names(m.headers.to, t('listSeparator'))}
           </div>
           {m.headers.cc.length ? (
             <div>
-              <span className="muted">{t('cc')}：</span>
-              {names(m.headers.cc)}
+              <span className="muted">
+                {t('cc')}
+                {t('colon')}
+              </span>
+              {names(m.headers.cc, t('listSeparator'))}
             </div>
           ) : null}
         </div>
       ) : (
         <div className="muted small ellipsis">
-          {t('to')}：{m.headers.to.map((a) => a.name || a.address).join('、')}
+          {t('to')}
+          {t('colon')}
+          {m.headers.to.map((a) => a.name || a.address).join(t('listSeparator'))}
         </div>
       )}
     </div>

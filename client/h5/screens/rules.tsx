@@ -4,7 +4,8 @@ import type { RuleDto } from '../../../shared/rules/api';
 import { rules } from '../../common/endpoints';
 import { useI18n } from '../../common/i18n';
 import { Page } from '../components/page';
-import { describeRule } from '../components/rule-text';
+import { useDepartmentNames } from '../components/department-picker';
+import { departmentIdsOf, describeRule } from '../components/rule-text';
 import { Empty, Failure, Loading } from '../components/states';
 import { errorText, useAsync } from '../../common/hooks';
 import { navigate } from '../router';
@@ -13,6 +14,7 @@ import { navigate } from '../router';
 export default function Rules() {
   const { t, lang } = useI18n();
   const list = useAsync(rules.list, []);
+  const deptNames = useDepartmentNames(departmentIdsOf((list.data ?? []).map((r) => r.definition)));
   const mine = (list.data ?? []).filter((r) => !r.readOnly).sort((a, b) => a.position - b.position);
   const org = (list.data ?? []).filter((r) => r.readOnly);
 
@@ -96,7 +98,7 @@ export default function Rules() {
                     onClick={() => navigate(`/rules/${r.id}`)}
                     description={
                       <>
-                        <div className="ellipsis-2">{describeRule(r.definition, lang)}</div>
+                        <div className="ellipsis-2">{describeRule(r.definition, lang, deptNames)}</div>
                         {r.matchCount > 0 ? (
                           <div className="muted small">{t('matchedTimes', { count: r.matchCount })}</div>
                         ) : null}
@@ -141,7 +143,7 @@ export default function Rules() {
               {org.map((r) => (
                 <List.Item
                   key={r.id}
-                  description={describeRule(r.definition, lang)}
+                  description={describeRule(r.definition, lang, deptNames)}
                   extra={<Tag fill="outline">{r.enabled ? t('readOnly') : t('status_cancelled')}</Tag>}
                   arrowIcon={false}
                 >

@@ -6,6 +6,7 @@ import { formatDateTime, useI18n, type MessageKey } from '../../common/i18n';
 import { Page } from '../components/page';
 import { Empty, Failure, Loading } from '../components/states';
 import { errorText, useAsync } from '../../common/hooks';
+import { navigate } from '../router';
 
 const STATUS_COLOR: Record<ScheduledSendDto['status'], string> = {
   queued: 'primary',
@@ -56,9 +57,13 @@ export default function Scheduled() {
                 arrowIcon={false}
                 description={
                   <>
-                    <div>{t('toPrefix', { name: s.to.map((r) => r.name || r.address).join('、') })}</div>
                     <div>
-                      {t('dueAt', { time: formatDateTime(s.dueAt, lang) })}
+                      {t('toPrefix', { name: s.to.map((r) => r.name || r.address).join(t('listSeparator')) })}
+                    </div>
+                    <div>
+                      {s.status === 'sent' && s.sentAt
+                        ? t('sentAtTime', { time: formatDateTime(s.sentAt, lang) })
+                        : t('dueAt', { time: formatDateTime(s.dueAt, lang) })}
                       {s.late ? (
                         <Tag color="warning" fill="outline">
                           {' '}
@@ -69,6 +74,13 @@ export default function Scheduled() {
                     {s.lastError ? <div className="danger small">{s.lastError}</div> : null}
                     {s.status === 'queued' ? (
                       <div className="item-actions">
+                        <Button
+                          size="mini"
+                          onClick={() => navigate(`/scheduled/${s.id}`)}
+                          data-testid="edit-scheduled"
+                        >
+                          {t('editScheduled')}
+                        </Button>
                         <Button size="mini" onClick={() => setRescheduling(s)} data-testid="reschedule">
                           {t('reschedule')}
                         </Button>

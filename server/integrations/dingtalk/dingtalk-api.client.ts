@@ -9,14 +9,8 @@ import {
   type Outcome,
 } from './dingtalk-reply-classifier';
 import type { GetTokenReply, LegacyEnvelope } from './dingtalk-types';
-import {
-  bucketOptionsForQps,
-  KeyedTokenBuckets,
-  realNow,
-  realSleep,
-  type NowFn,
-  type SleepFn,
-} from './token-bucket';
+import { KeyedCallWindows } from './call-window';
+import { realNow, realSleep, type NowFn, type SleepFn } from './token-bucket';
 
 /**
  * Transport for the DingTalk Open API: access tokens, per-path rate limiting, retries and error
@@ -105,7 +99,7 @@ export class DingTalkApiClient {
   private readonly random: () => number;
   private readonly tokens: AccessTokenCache;
   private readonly tokenKey: string;
-  private readonly buckets: KeyedTokenBuckets;
+  private readonly windows: KeyedCallWindows;
   private counters: DingTalkCallStats = { total: 0, byPath: {}, retries: 0, tokenFetches: 0 };
 
   constructor(config: DingTalkApiConfig) {
@@ -129,11 +123,7 @@ export class DingTalkApiClient {
     this.random = config.random ?? Math.random;
     this.tokens = config.tokenCache ?? new AccessTokenCache();
     this.tokenKey = `${this.oapiBaseUrl}|${this.appKey}`;
-    this.buckets = new KeyedTokenBuckets({
-      ...bucketOptionsForQps(config.qpsPerApi ?? 20),
-      now: this.now,
-      sleep: this.sleep,
-    });
+    this.windows = new KeyedCallWindows(config.qpsPerApi ?? 20, 1000, this.now, this.sleep);
   }
 
   /**
@@ -222,8 +212,13 @@ export class DingTalkApiClient {
     for (;;) {
       attempt += 1;
       const token = spec.auth ? await this.getAccessToken() : undefined;
-      await this.buckets.take(spec.path);
-      const outcome = await this.send(spec, token);
+      const release = await this.windows.acquire(spec.path);
+      let outcome: Outcome;
+      try {
+        outcome = await this.send(spec, token);
+      } finally {
+        release();
+      }
       if (outcome.ok) return outcome.body;
       const failure = outcome.failure;
 

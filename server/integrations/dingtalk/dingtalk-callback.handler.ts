@@ -76,10 +76,11 @@ export class DingTalkCallbackHandler {
       }
       throw err;
     }
+    // Stored as verified (hex, lower case): the same signature in upper case is the same callback.
     const fresh = await this.d.ds.query(
       `INSERT INTO callback_receipts (tenant_id, signature, received_at) VALUES ($1, $2, $3)
        ON CONFLICT DO NOTHING RETURNING signature`,
-      [tenantId, signature, new Date(now)],
+      [tenantId, signature.toLowerCase(), new Date(now)],
     );
     if (fresh.length === 0)
       throw new AppError(ErrorCodes.callbackReplayed, 409, 'This callback was already received');

@@ -11,20 +11,26 @@ import type { RawSubDepartment, RawUserBase } from './dingtalk-types';
 
 /**
  * The org chart from DingTalk, in our words. A full fetch walks departments breadth-first and
- * lists each department's members as soon as it is found, so the two kinds of calls (each under
- * its own per-API rate limit) run side by side: calls = departments + Σ⌈members/100⌉ + 2.
+ * lists each department's members as soon as it is found. Each API has its own rate limit (the
+ * client keeps one window per path), so the walk (`listsub`) and the listing (`user/list`) run
+ * side by side in separate pools, each deep enough to use its whole budget:
+ * calls = departments + Σ⌈members/100⌉ + 2 (root detail, token).
  */
 export class DingTalkDirectoryProvider implements DirectoryProvider {
   constructor(
     private readonly api: DingTalkOpenApi,
-    private readonly concurrency = 8,
+    /** Requests per API queued at once: above the 20/s window so a freed window is used at once. */
+    private readonly concurrency = 32,
   ) {}
 
   callCount(): number {
     return this.api.stats().total;
   }
 
-  async fetchAll(onProgress?: (p: FetchProgress) => void): Promise<DirectorySnapshot> {
+  async fetchAll(
+    onProgress?: (p: FetchProgress) => void,
+    onMembers?: (fresh: DirectoryMember[]) => void,
+  ): Promise<DirectorySnapshot> {
     const departments = new Map<number, { raw: RawSubDepartment; order: number }>();
     const members = new Map<string, DirectoryMember>();
     const leaders = new Map<number, string[]>();
@@ -32,22 +38,35 @@ export class DingTalkDirectoryProvider implements DirectoryProvider {
 
     const rootDetail = this.api.directory.getDepartment(ROOT_DEPT_ID);
     rootDetail.catch(() => undefined);
-    const pool = new TaskPool(this.concurrency);
+    const failure: { error?: unknown } = {};
+    const walkPool = new TaskPool(this.concurrency, failure);
+    const listPool = new TaskPool(this.concurrency, failure);
 
     const listUsers = async (deptId: number) => {
+      const dept = String(deptId);
       for await (const page of this.api.directory.iterateDepartmentUsers(deptId)) {
+        const fresh: DirectoryMember[] = [];
         for (const raw of page) {
           const existing = members.get(raw.userid);
           if (existing) {
-            if (!existing.departmentIds.includes(String(deptId))) existing.departmentIds.push(String(deptId));
+            if (!existing.departmentIds.includes(dept)) {
+              existing.departmentIds.push(dept);
+              existing.departmentIds.sort(compareNumeric);
+            }
           } else {
             const member = toMember(raw);
-            if (!member.departmentIds.includes(String(deptId))) member.departmentIds.push(String(deptId));
+            if (!member.departmentIds.includes(dept)) {
+              member.departmentIds.push(dept);
+              member.departmentIds.sort(compareNumeric);
+            }
             members.set(raw.userid, member);
+            fresh.push(member);
           }
           if (raw.leader === true) leaders.set(deptId, [...(leaders.get(deptId) ?? []), raw.userid]);
         }
+        if ('error' in failure) return;
         listed += page.length;
+        if (fresh.length > 0) onMembers?.(fresh);
         onProgress?.({ phase: 'members', done: listed });
       }
     };
@@ -56,14 +75,16 @@ export class DingTalkDirectoryProvider implements DirectoryProvider {
       children.forEach((child, index) => {
         if (departments.has(child.dept_id)) return;
         departments.set(child.dept_id, { raw: child, order: index });
-        pool.add(() => walk(child.dept_id));
-        pool.add(() => listUsers(child.dept_id));
+        walkPool.add(() => walk(child.dept_id));
+        listPool.add(() => listUsers(child.dept_id));
       });
       onProgress?.({ phase: 'departments', done: departments.size });
     };
-    pool.add(() => walk(ROOT_DEPT_ID));
-    pool.add(() => listUsers(ROOT_DEPT_ID));
-    await pool.drain();
+    walkPool.add(() => walk(ROOT_DEPT_ID));
+    listPool.add(() => listUsers(ROOT_DEPT_ID));
+    // The walk adds listings, never the reverse: once it is done every listing is queued.
+    await walkPool.drain();
+    await listPool.drain();
 
     const root = await rootDetail;
     const result: DirectoryDepartment[] = [
@@ -154,10 +175,13 @@ function compareNumeric(a: string, b: string): number {
 class TaskPool {
   private active = 0;
   private readonly queue: (() => Promise<void>)[] = [];
-  private failure: unknown;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly limit: number) {}
+  /** Pools that share `failure` stop together: the first error in any of them ends them all. */
+  constructor(
+    private readonly limit: number,
+    private readonly failure: { error?: unknown } = {},
+  ) {}
 
   add(task: () => Promise<void>): void {
     this.queue.push(task);
@@ -165,19 +189,23 @@ class TaskPool {
   }
 
   async drain(): Promise<void> {
-    while (this.active > 0 || this.queue.length > 0) {
+    while (this.active > 0 || (this.queue.length > 0 && !this.failed)) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    if (this.failure) throw this.failure;
+    if (this.failed) throw this.failure.error;
+  }
+
+  private get failed(): boolean {
+    return 'error' in this.failure;
   }
 
   private pump(): void {
-    while (this.active < this.limit && this.queue.length > 0 && !this.failure) {
+    while (this.active < this.limit && this.queue.length > 0 && !this.failed) {
       const task = this.queue.shift()!;
       this.active++;
       task()
         .catch((err) => {
-          this.failure ??= err;
+          if (!this.failed) this.failure.error = err ?? new Error('directory fetch failed');
           this.queue.length = 0;
         })
         .finally(() => {

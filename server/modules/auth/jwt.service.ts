@@ -18,6 +18,8 @@ const Claims = z.object({
   tid: z.uuid(),
   roles: z.array(Role).min(1),
   scope: TokenScope,
+  // jsonwebtoken checks exp only when present: a token without one would never expire.
+  exp: z.number().int(),
 });
 
 /** HS256 only: the algorithm is pinned on verify, so `alg: none` or RS/HS confusion is refused. */

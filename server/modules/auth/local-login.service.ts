@@ -17,6 +17,9 @@ export const SECURITY_POLICY_KEY = 'security.policy';
 
 /** Failures allowed from one IP across all names in the lockout window, before it is slowed down. */
 const IP_FAILURE_LIMIT = 50;
+/** Failures from one IP across every organization (also unknown ones) per window, kept in auth_failures. */
+const GLOBAL_IP_FAILURE_LIMIT = 100;
+const GLOBAL_IP_WINDOW_MS = 15 * 60_000;
 
 export interface LocalLoginDeps {
   ds: DataSource;
@@ -40,9 +43,11 @@ export class LocalLoginService {
   async login(body: LoginBody, ctx: RequestContext): Promise<SessionDto> {
     const invalid = () =>
       new UnauthenticatedError('Wrong organization, user name or password', ErrorCodes.invalidCredentials);
+    await this.refuseIfAddressThrottled(ctx.ip);
     const tenant = await this.d.tenants.findBySlug(body.tenant);
     if (!tenant || tenant.status !== 'active') {
       await this.d.hasher.verify(null, body.password);
+      await this.recordAddressFailure(ctx.ip, `${body.tenant}/${body.username}`);
       throw invalid();
     }
     const policy = await this.d.settings.get(tenant.id, SECURITY_POLICY_KEY, SecurityPolicy);
@@ -148,6 +153,30 @@ export class LocalLoginService {
     }
   }
 
+  /** Spraying many organizations (or guessing their names) from one address: counted across all of them. */
+  private async refuseIfAddressThrottled(ip: string | null): Promise<void> {
+    if (!ip) return;
+    const [{ count }] = await this.d.ds.query(
+      `SELECT count(*)::int AS count FROM auth_failures WHERE ip = $1 AND service = 'console' AND created_at > $2`,
+      [ip, new Date(this.d.clock.now().getTime() - GLOBAL_IP_WINDOW_MS)],
+    );
+    if (count >= GLOBAL_IP_FAILURE_LIMIT) {
+      throw new RateLimitedError(
+        'Too many failed sign-ins from your network; try again later',
+        GLOBAL_IP_WINDOW_MS / 1000,
+      );
+    }
+  }
+
+  private async recordAddressFailure(ip: string | null, login: string): Promise<void> {
+    if (!ip) return;
+    await this.d.ds.query(
+      `WITH pruned AS (DELETE FROM auth_failures WHERE ip = $1 AND service = 'console' AND created_at < $4)
+       INSERT INTO auth_failures (ip, service, login, created_at) VALUES ($1, 'console', $2, $3)`,
+      [ip, login.slice(0, 320), this.d.clock.now(), new Date(this.d.clock.now().getTime() - 24 * 3600_000)],
+    );
+  }
+
   private async recordFailure(
     tenantId: string,
     login: string,
@@ -156,6 +185,7 @@ export class LocalLoginService {
     policy: SecurityPolicy,
     now: Date,
   ): Promise<void> {
+    await this.recordAddressFailure(ctx.ip, login);
     await this.d.ds.transaction(async (em) => {
       await this.recordAttempt(em, tenantId, login, ctx.ip, false);
       if (!member) return;

@@ -36,8 +36,14 @@ export interface FetchProgress {
 }
 
 export interface DirectoryProvider {
-  /** The whole org chart. */
-  fetchAll(onProgress?: (p: FetchProgress) => void): Promise<DirectorySnapshot>;
+  /**
+   * The whole org chart. `onMembers` hears each person the first time a listing page names them,
+   * while the fetch goes on (the sync engine starts applying then); the snapshot is the last word.
+   */
+  fetchAll(
+    onProgress?: (p: FetchProgress) => void,
+    onMembers?: (fresh: DirectoryMember[]) => void,
+  ): Promise<DirectorySnapshot>;
   /** Named people; ids the platform no longer knows (they left) come back in `missing`. */
   fetchMembers(externalIds: string[]): Promise<{ found: DirectoryMember[]; missing: string[] }>;
   /** Named departments; removed ones come back in `missing`. */

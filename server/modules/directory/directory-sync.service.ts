@@ -7,8 +7,10 @@ import type { AuditService } from '../admin';
 import { withAdvisoryLock, type JobRunsService, type JobTrigger } from '../scheduling';
 import type { SettingsService } from '../tenants';
 import { loadHeldState } from './directory-state.repository';
-import type { DirectoryProvider } from './directory-provider.port';
+import type { DirectoryProvider, FetchProgress } from './directory-provider.port';
 import type { SyncApplier } from './sync-applier';
+import type { StreamedChanges, SyncStream } from './sync-stream';
+import { countActive, describePlan, withStreamed } from './sync-summary';
 import {
   countPlan,
   planSize,
@@ -18,6 +20,8 @@ import {
   type SyncPlan,
   type SyncScope,
 } from './sync-plan';
+
+export { describePlan };
 
 export const SYNC_JOB = 'directory.sync';
 
@@ -41,6 +45,8 @@ export interface SyncOutcome {
   suspensionLimit: number;
   plan: SyncPlan;
   apiCalls: number;
+  /** A full run: time spent fetching (people streamed in meanwhile), settling the streamed part, and after. */
+  phasesMs?: { fetch: number; settle: number; rest: number };
 }
 
 /**
@@ -176,9 +182,10 @@ export class DirectorySyncService {
       },
     });
     options.onStarted?.(runId);
+    let stream: SyncStream | null = null;
     try {
       let lastReport = 0;
-      const snapshot = await provider.fetchAll((p) => {
+      const onProgress = (p: FetchProgress) => {
         // Progress writes are throttled: a 100k-person fetch reports thousands of steps.
         const now = Date.now();
         if (now - lastReport < 250) return;
@@ -186,35 +193,67 @@ export class DirectorySyncService {
         void this.d.jobRuns
           .progress(tenantId, runId, p.done, p.total ?? null, `fetch:${p.phase}`)
           .catch(() => undefined);
-      });
+      };
       const held = await loadHeldState(this.d.ds.manager, tenantId);
-      const plan = planSync(held, snapshot, { kind: 'full' });
-      return await this.decideAndApply(
+      const activeBefore = countActive(held);
+      // A real run applies newcomers and changes while the listing still arrives; a dry run only looks.
+      if (!options.dryRun) {
+        stream = this.d.applier.openStream({ tenantId, runId, policy: await this.policy(tenantId) }, held);
+        await stream.open();
+      }
+      const t0 = performance.now();
+      const snapshot = await provider.fetchAll(
+        onProgress,
+        stream ? (fresh) => stream!.accept(fresh) : undefined,
+      );
+      const t1 = performance.now();
+      const streamed = stream ? await stream.finish() : { created: [], updated: [] };
+      stream = null;
+      const t2 = performance.now();
+      // What is left once the streamed part is in `held`: departures, reactivations, departments.
+      const rest = planSync(held, snapshot, { kind: 'full' });
+      rest.activeBefore = activeBefore;
+      const phasesMs = { fetch: Math.round(t1 - t0), settle: Math.round(t2 - t1), rest: 0 };
+      const outcome = await this.decideAndApply(
         tenantId,
-        plan,
+        rest,
         {
           ...options,
           runId,
+          streamed,
           summary: {
             fetched: { departments: snapshot.departments.length, members: snapshot.members.length },
+            phasesMs,
           },
         },
         provider.callCount() - before,
       );
+      phasesMs.rest = Math.round(performance.now() - t2);
+      return { ...outcome, phasesMs };
     } catch (err) {
+      await stream?.abort();
       await this.d.jobRuns.finish(tenantId, runId, 'failed', {}, (err as Error).message ?? String(err));
       throw err;
     }
   }
 
+  /**
+   * Safeguards, then the apply. `plan` is what is still to do; `streamed` what a full run already
+   * wrote while fetching (counted and described with the rest, never undone).
+   */
   private async decideAndApply(
     tenantId: string,
     plan: SyncPlan,
-    options: Partial<SyncOptions> & { runId?: string; summary?: Record<string, unknown> },
+    options: Partial<SyncOptions> & {
+      runId?: string;
+      summary?: Record<string, unknown>;
+      streamed?: StreamedChanges;
+    },
     apiCalls: number,
   ): Promise<SyncOutcome> {
     const policy = await this.policy(tenantId);
-    const counts = countPlan(plan);
+    const whole = withStreamed(plan, options.streamed);
+    const counts = countPlan(whole);
     const limit = suspensionLimit(plan.activeBefore, {
       percent: policy.suspendThresholdPercent,
       floor: policy.suspendThresholdFloor,
@@ -230,24 +269,43 @@ export class DirectorySyncService {
       status,
       counts,
       suspensionLimit: limit,
-      plan,
+      plan: whole,
       apiCalls,
     });
+    const apply = async (todo: SyncPlan) => {
+      const total = planSize(todo);
+      if (total === 0) return;
+      await this.d.jobRuns.progress(tenantId, runId, 0, total, 'apply');
+      await this.d.applier.apply(todo, {
+        tenantId,
+        runId,
+        policy,
+        now: this.d.clock.now(),
+        onProgress: (done) => this.d.jobRuns.progress(tenantId, runId, done, total, 'apply'),
+      });
+    };
 
     if (options.dryRun) {
       await this.d.jobRuns.finish(tenantId, runId, 'succeeded', {
         ...base,
         outcome: 'dry_run',
-        changes: describePlan(plan),
+        changes: describePlan(whole),
       });
       return outcome('dry_run');
     }
     const suspensions = plan.members.suspend.length;
     if (suspensions > limit && suspensions > (options.allowSuspensions ?? -1)) {
+      // Held: nothing destructive happens (no suspension, no department removed); the rest of the
+      // plan is as safe as what was streamed, so it goes in and the directory stays coherent.
+      await apply({
+        ...plan,
+        departments: { ...plan.departments, remove: [] },
+        members: { ...plan.members, suspend: [] },
+      });
       await this.d.jobRuns.finish(tenantId, runId, 'held', {
         ...base,
         outcome: 'held',
-        changes: describePlan(plan),
+        changes: describePlan(whole),
       });
       await this.d.ds.transaction((em) =>
         this.d.audit.record(em, {
@@ -262,19 +320,11 @@ export class DirectorySyncService {
       this.d.logger.warn({ tenantId, runId, suspensions, limit }, 'directory sync held for confirmation');
       return outcome('held');
     }
-    const total = planSize(plan);
-    if (total === 0) {
+    if (planSize(whole) === 0) {
       await this.d.jobRuns.finish(tenantId, runId, 'succeeded', { ...base, outcome: 'unchanged' });
       return outcome('unchanged');
     }
-    await this.d.jobRuns.progress(tenantId, runId, 0, total, 'apply');
-    await this.d.applier.apply(plan, {
-      tenantId,
-      runId,
-      policy,
-      now: this.d.clock.now(),
-      onProgress: (done) => this.d.jobRuns.progress(tenantId, runId, done, total, 'apply'),
-    });
+    await apply(plan);
     await this.d.jobRuns.finish(tenantId, runId, 'succeeded', { ...base, outcome: 'applied' });
     return outcome('applied');
   }
@@ -304,37 +354,4 @@ function startInBackground(
       else logger.error({ err }, 'directory sync failed');
     });
   });
-}
-
-/** The plan as rows an admin reads (the console's diff table). Capped so a huge plan stays readable. */
-export function describePlan(
-  plan: SyncPlan,
-  cap = 5000,
-): { kind: string; target: string; name: string; detail?: string }[] {
-  const rows: { kind: string; target: string; name: string; detail?: string }[] = [];
-  for (const d of plan.departments.create)
-    rows.push({ kind: 'department_create', target: d.externalId, name: d.name });
-  for (const d of plan.departments.update)
-    rows.push({
-      kind: 'department_update',
-      target: d.externalId,
-      name: d.next.name,
-      detail: d.changed.join(','),
-    });
-  for (const d of plan.departments.remove)
-    rows.push({ kind: 'department_remove', target: d.externalId, name: d.name });
-  for (const m of plan.members.create)
-    rows.push({ kind: 'member_create', target: m.externalId, name: m.displayName });
-  for (const m of plan.members.update)
-    rows.push({
-      kind: `member_${m.kind}`,
-      target: m.externalId,
-      name: m.displayName,
-      detail: m.changed.join(','),
-    });
-  for (const m of plan.members.suspend)
-    rows.push({ kind: 'member_suspend', target: m.externalId, name: m.displayName });
-  for (const m of plan.members.reactivate)
-    rows.push({ kind: 'member_reactivate', target: m.externalId, name: m.displayName });
-  return rows.slice(0, cap);
 }

@@ -101,3 +101,59 @@ export async function refreshDepartmentPaths(em: EntityManager, tenantId: string
     [tenantId],
   );
 }
+
+/**
+ * Gives mailboxes created earlier in the same, still uncommitted, transaction their final
+ * addresses (a streaming sync decides them provisionally as people arrive, then in the stable
+ * order once everyone is known). Nobody else has seen the provisional ones. The old address rows
+ * go first, so two people can swap addresses.
+ */
+export async function reassignNewMailboxAddresses(
+  em: EntityManager,
+  tenantId: string,
+  domainId: string,
+  rows: { memberId: string; mailboxId: string; localPart: string; address: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const mailboxIds = rows.map((r) => r.mailboxId);
+  await em.query(
+    `DELETE FROM addresses WHERE tenant_id = $1 AND kind = 'mailbox' AND mailbox_id = ANY($2::uuid[])`,
+    [tenantId, mailboxIds],
+  );
+  await em.query(
+    `INSERT INTO addresses (tenant_id, domain_id, local_part, kind, mailbox_id)
+     SELECT $1, $2, a.local_part, 'mailbox', a.mailbox_id FROM unnest($3::text[], $4::uuid[]) AS a(local_part, mailbox_id)`,
+    [tenantId, domainId, rows.map((r) => r.localPart), mailboxIds],
+  );
+  await em.query(
+    `UPDATE mailboxes b SET local_part = v.local_part
+       FROM unnest($2::uuid[], $3::text[]) AS v(id, local_part)
+      WHERE b.tenant_id = $1 AND b.id = v.id`,
+    [tenantId, mailboxIds, rows.map((r) => r.localPart)],
+  );
+  await em.query(
+    `UPDATE members m SET email = v.email
+       FROM unnest($2::uuid[], $3::text[]) AS v(id, email)
+      WHERE m.tenant_id = $1 AND m.id = v.id`,
+    [tenantId, rows.map((r) => r.memberId), rows.map((r) => r.address)],
+  );
+}
+
+/**
+ * The creation entries of those people (written with their provisional address, in this same
+ * transaction: created_at is the transaction's start) now name the final address.
+ */
+export async function readdressCreationAudit(
+  em: EntityManager,
+  tenantId: string,
+  rows: { memberId: string; address: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await em.query(
+    `UPDATE audit_log a SET details = jsonb_set(a.details, '{address}', to_jsonb(v.address))
+       FROM unnest($2::text[], $3::text[]) AS v(target_id, address)
+      WHERE a.tenant_id = $1 AND a.action = 'directory.member_created' AND a.created_at = now()
+        AND a.target_id = v.target_id`,
+    [tenantId, rows.map((r) => r.memberId), rows.map((r) => r.address)],
+  );
+}

@@ -7,6 +7,7 @@ export type {
   FetchProgress,
 } from './directory-provider.port';
 export { DirectoryEventsService, type DirectoryEvent } from './directory-events.service';
+export { DirectoryEventDetails, registerDirectoryEventDetailRoutes } from './directory-event-detail';
 export {
   DirectorySyncService,
   SYNC_JOB,

@@ -21,7 +21,21 @@ export class Notifier {
       logger: Logger;
       timeZone?: string;
     },
-  ) {}
+  ) {
+    // Formatters are costly to build (time zone data): built once, used for every notice.
+    const timeZone = d.timeZone ?? 'Asia/Shanghai';
+    this.stampFormat = new Intl.DateTimeFormat('zh-CN', {
+      timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hour12: false,
+    });
+    this.dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone });
+  }
+
+  private readonly stampFormat: Intl.DateTimeFormat;
+  private readonly dayFormat: Intl.DateTimeFormat;
 
   async notify(
     tenantId: string,
@@ -58,19 +72,11 @@ export class Notifier {
   }
 
   private unique(notice: Notice): Notice {
-    const stamp = new Intl.DateTimeFormat('zh-CN', {
-      timeZone: this.d.timeZone ?? 'Asia/Shanghai',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hour12: false,
-    }).format(this.d.clock.now());
+    const stamp = this.stampFormat.format(this.d.clock.now());
     return { ...notice, body: `${notice.body}\n${stamp} · #${randomBytes(3).toString('hex')}` };
   }
 
   private day(): string {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: this.d.timeZone ?? 'Asia/Shanghai' }).format(
-      this.d.clock.now(),
-    );
+    return this.dayFormat.format(this.d.clock.now());
   }
 }

@@ -40,11 +40,18 @@ export class PeopleSearchService {
       [actor.tenantId, q, prefix, q.replace(/\s+/g, ''), `${likeEscape(q)}%`, contains, query.limit],
     );
     const groups = await this.ds.query(
-      `SELECT g.id, g.name, g.kind, a.local_part || '@' || dm.name AS address
+      // A group once, with its own (oldest) address, found by its name or any of its addresses.
+      `SELECT g.id, g.name, g.kind, ga.address
          FROM mail_groups g
-         JOIN addresses a ON a.tenant_id = g.tenant_id AND a.group_id = g.id
-         JOIN domains dm ON dm.tenant_id = a.tenant_id AND dm.id = a.domain_id
-        WHERE g.tenant_id = $1 AND (lower(g.name) LIKE $2 OR a.local_part LIKE $3)
+        CROSS JOIN LATERAL (
+          SELECT a.local_part || '@' || dm.name AS address
+            FROM addresses a JOIN domains dm ON dm.tenant_id = a.tenant_id AND dm.id = a.domain_id
+           WHERE a.tenant_id = g.tenant_id AND a.group_id = g.id
+           ORDER BY a.created_at, a.id LIMIT 1) ga
+        WHERE g.tenant_id = $1
+          AND (lower(g.name) LIKE $2
+               OR EXISTS (SELECT 1 FROM addresses x
+                           WHERE x.tenant_id = g.tenant_id AND x.group_id = g.id AND x.local_part LIKE $3))
         ORDER BY (lower(g.name) = $4) DESC, g.name, g.id
         LIMIT $5`,
       [actor.tenantId, contains, prefix, q, query.limit],

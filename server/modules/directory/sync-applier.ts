@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SyncPolicy } from '../../../shared/directory/sync-policy';
 import type { AuditRecord, AuditService } from '../admin';
-import type { AddressNamespace, MailboxProvisioning, ProvisionedMailbox } from '../mailboxes';
+import type { AddressNamespace, MailboxProvisioning } from '../mailboxes';
 import { AddressAllocator, addressBase, compareCandidates } from './address-allocator';
-import type { DirectoryMember } from './directory-provider.port';
 import { insertMembers, refreshDepartmentPaths, updateMembers } from './directory-writes.repository';
-import type { SyncPlan } from './sync-plan';
+import type { HeldState, MemberChange, SyncPlan } from './sync-plan';
+import { allocatePeople, isUniqueViolation } from './sync-people';
+import { SyncStream, type StreamContext } from './sync-stream';
 
 const BATCH = 2000;
 
@@ -139,28 +140,7 @@ export class SyncApplier {
     });
 
     for (const batch of chunks(plan.members.update, BATCH)) {
-      await this.ds.transaction(async (em) => {
-        await updateMembers(
-          em,
-          ctx.tenantId,
-          batch.map((c) => ({ id: c.memberId, m: c.next })),
-        );
-        await this.audit.recordMany(
-          em,
-          batch.map((c) =>
-            audit(
-              c.kind === 'move' ? 'directory.member_moved' : 'directory.member_updated',
-              'member',
-              c.memberId,
-              {
-                externalId: c.externalId,
-                name: c.displayName,
-                changed: c.changed,
-              },
-            ),
-          ),
-        );
-      });
+      await this.ds.transaction((em) => this.writeUpdates(em, ctx, batch));
       await step(batch.length);
     }
 
@@ -226,6 +206,39 @@ export class SyncApplier {
       await refreshDepartmentPaths(em, ctx.tenantId);
       await this.syncDepartmentGroups(em, ctx.tenantId, ns, allocator, plan, ctx.policy);
     });
+  }
+
+  /** Changed people (details or departments), audited; rows that did not really change are not written. */
+  async writeUpdates(
+    em: EntityManager,
+    ctx: { tenantId: string; runId: string | null },
+    batch: MemberChange[],
+  ): Promise<void> {
+    await updateMembers(
+      em,
+      ctx.tenantId,
+      batch.map((c) => ({ id: c.memberId, m: c.next })),
+    );
+    await this.audit.recordMany(
+      em,
+      batch.map((c) => ({
+        tenantId: ctx.tenantId,
+        actorType: 'sync',
+        action: c.kind === 'move' ? 'directory.member_moved' : 'directory.member_updated',
+        targetType: 'member',
+        targetId: c.memberId,
+        details: { externalId: c.externalId, name: c.displayName, changed: c.changed, runId: ctx.runId },
+      })),
+    );
+  }
+
+  /** A streaming apply for one full run: people are written while the listing still arrives. */
+  openStream(ctx: StreamContext, held: HeldState): SyncStream {
+    return new SyncStream(
+      { ds: this.ds, mailboxes: this.mailboxes, audit: this.audit, applier: this },
+      ctx,
+      held,
+    );
   }
 
   /** Few newcomers and no new departments: load only the part of the namespace they could touch. */
@@ -329,20 +342,6 @@ export class SyncApplier {
   }
 }
 
-function allocatePeople(
-  allocator: AddressAllocator,
-  ns: AddressNamespace,
-  people: { memberId: string; m: DirectoryMember }[],
-): ProvisionedMailbox[] {
-  const candidates = people
-    .map(({ memberId, m }) => ({ memberId, ...m, orgEmail: m.directoryEmail }))
-    .sort(compareCandidates);
-  return candidates.map((c) => {
-    const { localPart } = allocator.allocatePerson(c);
-    return { memberId: c.memberId, mailboxId: randomUUID(), localPart, address: `${localPart}@${ns.domain}` };
-  });
-}
-
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -351,11 +350,6 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 function compareIds(a: string, b: string): number {
   return compareCandidates({ externalId: a, displayName: '' }, { externalId: b, displayName: '' });
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  return (e?.driverError?.code ?? e?.code) === '23505';
 }
 
 async function forEachConcurrent<T>(

@@ -9,6 +9,12 @@ export interface HeldMember extends DirectoryMember {
 /** What we hold for a department: exactly the directory's fields. */
 export type HeldDepartment = DirectoryDepartment;
 
+/** Everything we hold of the synced directory, keyed by the platform's ids. */
+export interface HeldState {
+  departments: Map<string, HeldDepartment>;
+  members: Map<string, HeldMember>;
+}
+
 export type MemberField =
   | 'displayName'
   | 'departmentIds'
@@ -81,7 +87,7 @@ const MEMBER_FIELDS: MemberField[] = [
  * always give the same plan, and nothing is written.
  */
 export function planSync(
-  held: { departments: Map<string, HeldDepartment>; members: Map<string, HeldMember> },
+  held: HeldState,
   fetched: {
     departments: DirectoryDepartment[];
     members: DirectoryMember[];
@@ -193,7 +199,8 @@ function departmentChanges(before: HeldDepartment, next: DirectoryDepartment): (
   return changed;
 }
 
-function memberChanges(before: HeldMember, next: DirectoryMember): MemberField[] {
+/** The fields that differ between what we hold and what the directory says now. */
+export function memberChanges(before: HeldMember, next: DirectoryMember): MemberField[] {
   return MEMBER_FIELDS.filter((field) => {
     const a = before[field];
     const b = next[field];

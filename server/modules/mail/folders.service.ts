@@ -52,7 +52,7 @@ export class FoldersService {
   constructor(private readonly ds: DataSource) {}
 
   async list(actor: Actor, mailboxId?: string): Promise<FolderDto[]> {
-    const scope = await MailboxAccess.resolve(this.ds, actor, mailboxId);
+    const scope = await MailboxAccess.resolve(this.ds, actor, mailboxId, { what: 'folders' });
     await roleFolderId(this.ds.manager, scope, 'inbox');
     // counts are kept by triggers on messages (see the mail-api migration)
     const rows: (FolderRow & { total: number; unread: number })[] = await this.ds.query(

@@ -4,11 +4,16 @@ export { parseMessage } from './message-parser';
 export * from './parsed-message';
 export { documentTokens, queryTokens, MAX_DOCUMENT_TOKENS, type QueryTokens } from './search-tokens';
 export {
+  insertMessageBatch,
   insertMessages,
   putBlob,
+  putBlobs,
   systemFolderIds,
+  systemFolderMap,
   threadIds,
+  threadIdsMany,
   SYSTEM_FOLDERS,
+  type NewMessage,
   type FolderRole,
 } from './mail-store.repository';
 export { MailboxAccess, type MailboxScope, type MailboxGrantLevel } from './mailbox-access';

@@ -7,7 +7,7 @@ import type { Actor, RequestContext } from '../../platform/http/actor';
 import type { AuditService } from '../admin';
 
 const GRANT_COLUMNS = `g.id, g.mailbox_id, b.local_part || '@' || d.name AS mailbox_address, g.member_id,
-  m.display_name AS member_name, g.access, g.created_at`;
+  m.display_name AS member_name, g.access, g.expires_at, g.created_at`;
 const GRANT_JOINS = `JOIN mailboxes b ON b.tenant_id = g.tenant_id AND b.id = g.mailbox_id
   JOIN domains d ON d.tenant_id = b.tenant_id AND d.id = b.domain_id
   JOIN members m ON m.tenant_id = g.tenant_id AND m.id = g.member_id`;
@@ -19,6 +19,7 @@ interface GrantRow {
   member_id: string;
   member_name: string;
   access: 'read' | 'full';
+  expires_at: Date | null;
   created_at: Date;
 }
 
@@ -47,19 +48,29 @@ export class MailboxGrantsService {
         [actor.tenantId, body.mailboxId],
       );
       if (!mailbox) throw new NotFoundError('Mailbox');
-      const [member] = await em.query(`SELECT 1 FROM members WHERE tenant_id = $1 AND id = $2`, [
-        actor.tenantId,
-        body.memberId,
-      ]);
+      const [member]: { roles: string[] }[] = await em.query(
+        `SELECT roles FROM members WHERE tenant_id = $1 AND id = $2`,
+        [actor.tenantId, body.memberId],
+      );
       if (!member) throw new NotFoundError('Member');
+      const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
+      if (expiresAt && expiresAt.getTime() <= Date.now())
+        throw new ValidationError('The access must end in the future', { details: { field: 'expiresAt' } });
+      // An auditor reads, for a limited time, and every read is audited.
+      if (member.roles.includes('auditor') && (body.access !== 'read' || !expiresAt))
+        throw new ValidationError('An auditor gets read access with an end time (expiresAt)', {
+          details: { field: 'expiresAt' },
+        });
       if (mailbox.member_id === body.memberId) {
         throw new ValidationError('This member owns the mailbox already');
       }
       const [{ id }] = await em.query(
-        `INSERT INTO mailbox_grants (tenant_id, mailbox_id, member_id, access, granted_by) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, mailbox_id, member_id) DO UPDATE SET access = excluded.access, granted_by = excluded.granted_by
+        `INSERT INTO mailbox_grants (tenant_id, mailbox_id, member_id, access, granted_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant_id, mailbox_id, member_id) DO UPDATE SET access = excluded.access,
+           granted_by = excluded.granted_by, expires_at = excluded.expires_at
          RETURNING id`,
-        [actor.tenantId, body.mailboxId, body.memberId, body.access, actor.memberId],
+        [actor.tenantId, body.mailboxId, body.memberId, body.access, actor.memberId, expiresAt],
       );
       await this.audit.record(em, {
         tenantId: actor.tenantId,
@@ -68,7 +79,12 @@ export class MailboxGrantsService {
         action: 'mailbox_grant.create',
         targetType: 'mailbox',
         targetId: body.mailboxId,
-        details: { grantId: id, memberId: body.memberId, access: body.access },
+        details: {
+          grantId: id,
+          memberId: body.memberId,
+          access: body.access,
+          expiresAt: body.expiresAt ?? null,
+        },
         ctx,
       });
       const [row]: GrantRow[] = await em.query(
@@ -109,6 +125,7 @@ export class MailboxGrantsService {
          JOIN domains d ON d.tenant_id = b.tenant_id AND d.id = b.domain_id
          LEFT JOIN members o ON o.tenant_id = b.tenant_id AND o.id = b.member_id
          LEFT JOIN mailbox_grants g ON g.tenant_id = b.tenant_id AND g.mailbox_id = b.id AND g.member_id = $2
+               AND (g.expires_at IS NULL OR g.expires_at > now())
         WHERE b.tenant_id = $1 AND b.status = 'active' AND (b.member_id = $2 OR g.id IS NOT NULL)
         ORDER BY (b.member_id = $2) DESC, address`,
       [actor.tenantId, actor.memberId],
@@ -132,6 +149,7 @@ function presentGrant(r: GrantRow): MailboxGrantDto {
     memberId: r.member_id,
     memberName: r.member_name,
     access: r.access,
+    expiresAt: r.expires_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
   };
 }

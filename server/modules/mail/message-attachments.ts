@@ -1,4 +1,5 @@
 import type { AttachmentStream, Headers, StructuredHeader } from 'mailparser';
+import { stripControls } from './message-headers';
 import type { ParsedAttachment } from './parsed-message';
 
 const MAX_FILENAME_CHARS = 180;
@@ -137,12 +138,13 @@ export class AttachmentCollector {
     this.bytesKept += buffered;
     const content = omitted ? Buffer.alloc(0) : Buffer.concat(chunks, buffered);
     const disposition = (stream.contentDisposition ?? '').toLowerCase();
-    const contentId = stream.cid ? stream.cid : null;
+    // Control characters (NUL above all, which PostgreSQL refuses) never belong in these stored fields.
+    const contentId = stream.cid ? stripControls(stream.cid) || null : null;
     return {
       id: `att-${index}`,
       partId: stream.partId,
       filename: filenameOf(stream, index),
-      contentType: (stream.contentType || 'application/octet-stream').toLowerCase(),
+      contentType: stripControls(stream.contentType || '').toLowerCase() || 'application/octet-stream',
       size: stream.size ?? content.length,
       contentId,
       // A related part with a Content-ID and no explicit disposition is an embedded image.

@@ -66,7 +66,10 @@ export function registerMessageDownloadRoutes(
       const scope =
         query.token !== undefined && !req.get('authorization')
           ? await read.scopeForLink(query.token, params.id, params.attachmentId)
-          : await read.scopeFor(await actorOf(req, authenticator), query.mailboxId);
+          : await read.scopeFor(await actorOf(req, authenticator), query.mailboxId, {
+              what: 'attachment',
+              id: `${params.id}/${params.attachmentId}`,
+            });
       if (!scope) throw new NotFoundError('Attachment');
       const part = await read.attachment(scope, params.id, params.attachmentId);
       const inline = query.inline === true && part.contentId !== null && INLINE_IMAGE.test(part.contentType);

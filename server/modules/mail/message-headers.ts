@@ -22,7 +22,11 @@ export function rawHeaderValues(lines: HeaderLines | false | undefined): Map<str
     // mailparser keeps raw lines as binary strings; decode like an unlabelled body (UTF-8, else GB18030)
     const text = decodeUnlabelledBytes(Buffer.from(line, 'binary'));
     const colon = text.indexOf(':');
-    const value = (colon >= 0 ? text.slice(colon + 1) : '').replace(/\r?\n[ \t]*/g, ' ').trim();
+    // NUL never belongs in a header and PostgreSQL text/jsonb refuse it (kept headers are stored).
+    const value = (colon >= 0 ? text.slice(colon + 1) : '')
+      .replace(/\r?\n[ \t]*/g, ' ')
+      .replaceAll('\u0000', '')
+      .trim();
     const list = out.get(key) ?? [];
     list.push(value);
     out.set(key, list);

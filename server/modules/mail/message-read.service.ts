@@ -12,7 +12,7 @@ import type { AttachmentLinks } from './attachment-links';
 import { folderOf, roleFolderId } from './folders.service';
 import { htmlTooComplex } from './html-guard';
 import { sanitizeMailHtml } from './html-sanitizer';
-import { MailboxAccess, type MailboxScope } from './mailbox-access';
+import { MailboxAccess, type MailboxScope, type ReadAudit } from './mailbox-access';
 import { decodeCursor, pageOf, presentSummary, SUMMARY_COLUMNS, type SummaryRow } from './mail.presenter';
 import { parseMessage } from './message-parser';
 import type { ParsedAttachment } from './parsed-message';
@@ -34,7 +34,7 @@ export class MessageReadService {
   ) {}
 
   async list(actor: Actor, query: ListMessagesQuery): Promise<MessagePage> {
-    const scope = await MailboxAccess.resolve(this.ds, actor, query.mailboxId);
+    const scope = await MailboxAccess.resolve(this.ds, actor, query.mailboxId, { what: 'list' });
     const after = decodeCursor(query.cursor);
     const folderId = query.folderId
       ? (await folderOf(this.ds, scope, query.folderId)).id
@@ -60,7 +60,7 @@ export class MessageReadService {
   }
 
   async thread(actor: Actor, mailboxId: string | undefined, threadId: string) {
-    const scope = await MailboxAccess.resolve(this.ds, actor, mailboxId);
+    const scope = await MailboxAccess.resolve(this.ds, actor, mailboxId, { what: 'thread', id: threadId });
     const rows: SummaryRow[] = await this.ds.query(
       `SELECT ${SUMMARY_COLUMNS} FROM messages m
         WHERE m.tenant_id = $1 AND m.mailbox_id = $2 AND m.thread_id = $3
@@ -72,7 +72,7 @@ export class MessageReadService {
   }
 
   async read(actor: Actor, id: string, query: ReadMessageQuery): Promise<MessageDetailDto> {
-    const scope = await MailboxAccess.resolve(this.ds, actor, query.mailboxId);
+    const scope = await MailboxAccess.resolve(this.ds, actor, query.mailboxId, { what: 'message', id });
     const { row, raw } = await this.load(this.ds.manager, scope, id);
     const parsed = await parseMessage(raw, { now: row.received_at });
     if (query.markSeen && scope.grant !== 'read' && !row.is_seen) {
@@ -138,7 +138,7 @@ export class MessageReadService {
 
   /** The stored bytes, exactly as received (with the headers we prepended at delivery). */
   async raw(actor: Actor, id: string, mailboxId?: string): Promise<{ subject: string; raw: Buffer }> {
-    const scope = await MailboxAccess.resolve(this.ds, actor, mailboxId);
+    const scope = await MailboxAccess.resolve(this.ds, actor, mailboxId, { what: 'raw', id });
     const { row, raw } = await this.load(this.ds.manager, scope, id);
     return { subject: row.subject, raw };
   }
@@ -161,8 +161,8 @@ export class MessageReadService {
     };
   }
 
-  async scopeFor(actor: Actor, mailboxId?: string): Promise<MailboxScope> {
-    return MailboxAccess.resolve(this.ds, actor, mailboxId);
+  async scopeFor(actor: Actor, mailboxId?: string, read?: ReadAudit): Promise<MailboxScope> {
+    return MailboxAccess.resolve(this.ds, actor, mailboxId, read);
   }
 
   /** Scope of a signed cid link: the mailbox must still be active. */

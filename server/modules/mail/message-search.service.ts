@@ -62,7 +62,7 @@ export class MessageSearchService {
   ) {}
 
   async search(actor: Actor, query: SearchQuery): Promise<SearchResults> {
-    const scope = await MailboxAccess.resolve(this.ds, actor, query.mailboxId);
+    const scope = await MailboxAccess.resolve(this.ds, actor, query.mailboxId, { what: 'search' });
     const after = decodeCursor(query.cursor);
     const { tokens, singles } = queryTokens(query.q);
     if (tokens.length === 0 && singles.length === 0) {

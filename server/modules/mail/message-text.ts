@@ -87,10 +87,14 @@ export function htmlToSearchText(html: string, maxChars: number): string {
     .trim();
 }
 
+/** Control characters (binary garbage in a broken part) would show as boxes in every list row. */
+// eslint-disable-next-line no-control-regex
+const SNIPPET_CONTROLS = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
+
 /** The first ~200 characters of the text, whitespace collapsed, cut on a code point boundary. */
 export function snippetOf(text: string): string {
   const head = text.slice(0, SNIPPET_CHARS * 8);
-  const collapsed = head.replace(/\s+/g, ' ').trim();
+  const collapsed = head.replace(SNIPPET_CONTROLS, '').replace(/\s+/g, ' ').trim();
   const points = [...collapsed];
   return points.length > SNIPPET_CHARS ? points.slice(0, SNIPPET_CHARS).join('').trimEnd() + '…' : collapsed;
 }

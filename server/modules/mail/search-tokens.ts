@@ -7,9 +7,15 @@
  * two-character query in ~2 ms at 1M subjects where pg_trgm cannot use its index.
  */
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const WORD_CHAR = /[\p{L}\p{N}]/u;
+const CJK_SCRIPTS = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
+const CJK = new RegExp(`[${CJK_SCRIPTS}]`, 'u');
+/** One scan for every run: group 1 a run of CJK characters, otherwise a run of other letters/digits. */
+const RUNS = new RegExp(`([${CJK_SCRIPTS}]+)|[[\\p{L}\\p{N}]--[${CJK_SCRIPTS}]]+`, 'gv');
+const SURROGATE = /[\uD800-\uDFFF]/;
 const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/gu;
+const NOT_EMAIL_CHARS = /[^\p{L}\p{N}._%+@-]+/u;
+/** RFC 5321: a 64-character local part, "@", a 255-character domain. */
+const MAX_ADDRESS_RUN = 320;
 
 export const MAX_DOCUMENT_TOKENS = 5000;
 /** Longer Latin "words" (base64 blobs, hashes) say nothing a person would search for. */
@@ -28,58 +34,61 @@ export interface QueryTokens {
 /** The tokens of a document (subject, addresses, body), de-duplicated and capped. */
 export function documentTokens(...parts: (string | null | undefined)[]): string[] {
   const out = new Set<string>();
+  const full = () => out.size >= MAX_DOCUMENT_TOKENS;
   for (const part of parts) {
     if (!part) continue;
-    for (const token of tokenize(part)) {
+    tokenize(part, (token) => {
       out.add(token);
-      if (out.size >= MAX_DOCUMENT_TOKENS) return [...out];
-    }
+      return full();
+    });
+    if (full()) break;
   }
-  return [...out];
+  return [...out].slice(0, MAX_DOCUMENT_TOKENS);
 }
 
 /** What a search box query needs: the same tokens, single CJK characters set aside. */
 export function queryTokens(query: string): QueryTokens {
   const tokens = new Set<string>();
   const singles = new Set<string>();
-  for (const token of tokenize(query)) {
+  tokenize(query, (token) => {
     if ([...token].length === 1 && CJK.test(token)) singles.add(token);
     else tokens.add(token);
-  }
+    return false;
+  });
   return { tokens: [...tokens], singles: [...singles] };
 }
 
-function* tokenize(text: string): Generator<string> {
+/** Calls `emit` with each token (repeats included) until it returns true. */
+function tokenize(text: string, emit: (token: string) => boolean): void {
   const normalized = text.normalize('NFKC').toLowerCase();
-  for (const email of normalized.match(EMAIL) ?? []) {
-    yield email;
-    const [local, domain] = email.split('@');
-    if (local) yield local;
-    if (domain) yield domain;
-  }
-  let run = '';
-  let runIsCjk = false;
-  const flush = function* (): Generator<string> {
-    if (!run) return;
-    if (runIsCjk) {
-      const chars = [...run];
-      if (chars.length === 1) yield chars[0]!;
-      for (let i = 0; i + 1 < chars.length; i++) yield chars[i]! + chars[i + 1]!;
-    } else if (run.length <= MAX_WORD_LENGTH) {
-      yield run;
+  if (normalized.includes('@')) {
+    // Addresses hold no white space: only the space-separated pieces with an "@" can contain one
+    // (the same matches as scanning the whole text, without running the Unicode pattern over it).
+    // Pieces are also cut at characters EMAIL cannot match, and a run longer than any address is
+    // skipped: EMAIL backtracks quadratically over a long letter run before an "@" (100k "y…y@"
+    // took a minute, blocking the MX).
+    for (const piece of normalized.split(NOT_EMAIL_CHARS)) {
+      if (!piece.includes('@') || piece.length > MAX_ADDRESS_RUN) continue;
+      for (const email of piece.match(EMAIL) ?? []) {
+        const [local, domain] = email.split('@');
+        if (emit(email) || (local && emit(local)) || (domain && emit(domain))) return;
+      }
     }
-    run = '';
-  };
-  for (const ch of normalized) {
-    const cjk = CJK.test(ch);
-    const word = cjk || WORD_CHAR.test(ch);
-    if (!word) {
-      yield* flush();
+  }
+  // Runs of CJK characters become bigrams; runs of other letters and digits are words.
+  for (const m of normalized.matchAll(RUNS)) {
+    const run = m[0];
+    if (m[1] === undefined) {
+      if (run.length <= MAX_WORD_LENGTH && emit(run)) return;
       continue;
     }
-    if (run && cjk !== runIsCjk) yield* flush();
-    runIsCjk = cjk;
-    run += ch;
+    if (!SURROGATE.test(run)) {
+      if (run.length === 1 && emit(run)) return;
+      for (let i = 0; i + 1 < run.length; i++) if (emit(run.slice(i, i + 2))) return;
+      continue;
+    }
+    const chars = [...run]; // characters beyond the BMP (e.g. 𠀀) take two code units
+    if (chars.length === 1 && emit(chars[0]!)) return;
+    for (let i = 0; i + 1 < chars.length; i++) if (emit(chars[i]! + chars[i + 1]!)) return;
   }
-  yield* flush();
 }

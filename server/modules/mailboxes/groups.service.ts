@@ -1,47 +1,141 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { Role } from '../../../shared/auth';
+import type { DepartmentNodeDto, GroupDetailDto } from '../../../shared/mailboxes/group-admin';
 import type { GroupDto } from '../../../shared/mailboxes/groups';
-import { NotFoundError } from '../../platform/errors';
-import type { Actor } from '../../platform/http/actor';
+import { ForbiddenError, NotFoundError } from '../../platform/errors';
+import { hasRole, type Actor } from '../../platform/http/actor';
+import { loadEntries, MEMBERS_OF_GROUP } from './group-sql';
 
 /**
- * Who a department group reaches: the department's active members and, by default, those of
- * every sub-department at any depth. Computed from the tree (departments.path) at the moment of
- * asking, so moves and re-parenting are reflected at once, with nothing to recompute.
+ * A group's own address: the oldest of its addresses (the one it was created with); later ones are
+ * its aliases. Expects `g` in scope.
  */
-const MEMBERS_OF_GROUP = `
-  SELECT m.id, m.display_name, m.email, m.external_id
-    FROM members m
-   WHERE m.tenant_id = $1 AND m.status = 'active'
-     AND m.department_ids && (
-       SELECT coalesce(array_agg(d.external_id), '{}') FROM departments d
-        WHERE d.tenant_id = $1
-          AND CASE WHEN g.include_subdepartments THEN d.path @> ARRAY[g.department_external_id]
-                   ELSE d.external_id = g.department_external_id END)`;
+export const GROUP_ADDRESS = `
+  SELECT a.id, a.local_part || '@' || dm.name AS address
+    FROM addresses a JOIN domains dm ON dm.tenant_id = a.tenant_id AND dm.id = a.domain_id
+   WHERE a.tenant_id = g.tenant_id AND a.group_id = g.id
+   ORDER BY a.created_at, a.id LIMIT 1`;
 
+interface GroupRow {
+  id: string;
+  kind: GroupDto['kind'];
+  name: string;
+  address: string;
+  address_id: string;
+  department_external_id: string | null;
+  include_subdepartments: boolean;
+  send_policy: GroupDto['sendPolicy'];
+  member_count: number;
+}
+
+const GROUP_COLUMNS = `g.id, g.kind, g.name, ga.address, ga.id AS address_id, g.department_external_id,
+  g.include_subdepartments, g.send_policy, (SELECT count(*)::int FROM (${MEMBERS_OF_GROUP}) x) AS member_count`;
+
+function present(r: GroupRow): GroupDto {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    address: r.address,
+    departmentExternalId: r.department_external_id,
+    includeSubdepartments: r.include_subdepartments,
+    sendPolicy: r.send_policy,
+    memberCount: r.member_count,
+  };
+}
+
+/** Reading groups and the department tree (admins and auditors); delivery uses `expand`. */
 export class GroupsService {
   constructor(private readonly ds: DataSource) {}
 
-  async list(actor: Actor): Promise<GroupDto[]> {
-    const rows = await this.ds.query(
-      `SELECT g.id, g.kind, g.name, a.local_part || '@' || dm.name AS address, g.department_external_id,
-              g.include_subdepartments, g.send_policy,
-              (SELECT count(*)::int FROM (${MEMBERS_OF_GROUP}) x) AS member_count
-         FROM mail_groups g
-         JOIN addresses a ON a.tenant_id = g.tenant_id AND a.group_id = g.id
-         JOIN domains dm ON dm.tenant_id = a.tenant_id AND dm.id = a.domain_id
-        WHERE g.tenant_id = $1
-        ORDER BY g.name`,
+  async list(actor: Actor, kind?: GroupDto['kind']): Promise<GroupDto[]> {
+    requireRole(actor, 'admin', 'auditor');
+    const rows: GroupRow[] = await this.ds.query(
+      `SELECT ${GROUP_COLUMNS}
+         FROM mail_groups g CROSS JOIN LATERAL (${GROUP_ADDRESS}) ga
+        WHERE g.tenant_id = $1 AND ($2::text IS NULL OR g.kind = $2)
+        ORDER BY g.name, g.id`,
+      [actor.tenantId, kind ?? null],
+    );
+    return rows.map(present);
+  }
+
+  /** One group in full: counts, aliases, listed senders and (custom groups) its entries. */
+  async detail(actor: Actor, groupId: string, em: EntityManager = this.ds.manager): Promise<GroupDetailDto> {
+    requireRole(actor, 'admin', 'auditor');
+    const [row]: (GroupRow & { direct_count: number })[] = await em.query(
+      `SELECT ${GROUP_COLUMNS},
+              CASE WHEN g.department_external_id IS NULL THEN NULL ELSE
+                (SELECT count(*)::int FROM members m WHERE m.tenant_id = $1 AND m.status = 'active'
+                    AND m.department_ids && ARRAY[g.department_external_id]) END AS direct_count
+         FROM mail_groups g CROSS JOIN LATERAL (${GROUP_ADDRESS}) ga
+        WHERE g.tenant_id = $1 AND g.id = $2`,
+      [actor.tenantId, groupId],
+    );
+    if (!row) throw new NotFoundError('Group');
+    const aliases: { id: string; address: string; created_at: Date }[] = await em.query(
+      `SELECT a.id, a.local_part || '@' || dm.name AS address, a.created_at
+         FROM addresses a JOIN domains dm ON dm.tenant_id = a.tenant_id AND dm.id = a.domain_id
+        WHERE a.tenant_id = $1 AND a.group_id = $2 AND a.id <> $3
+        ORDER BY a.created_at, a.id`,
+      [actor.tenantId, groupId, row.address_id],
+    );
+    return {
+      ...present(row),
+      directMemberCount: row.direct_count ?? row.member_count,
+      aliases: aliases.map((a) => ({ id: a.id, address: a.address, createdAt: a.created_at.toISOString() })),
+      senders: await loadEntries(em, 'mail_group_senders', actor.tenantId, groupId),
+      entries:
+        row.kind === 'custom' ? await loadEntries(em, 'mail_group_members', actor.tenantId, groupId) : [],
+    };
+  }
+
+  /**
+   * Every department, flat (the console builds the tree), with member counts computed in one pass:
+   * each active member counts once for their department and once for every department above it.
+   */
+  async departments(actor: Actor): Promise<DepartmentNodeDto[]> {
+    requireRole(actor, 'admin', 'auditor');
+    const rows: {
+      external_id: string;
+      parent_external_id: string | null;
+      name: string;
+      sort_order: string;
+      direct: number;
+      total: number;
+      group_id: string | null;
+      address: string | null;
+    }[] = await this.ds.query(
+      `WITH placed AS (
+         SELECT DISTINCT m.id AS member_id, dep
+           FROM members m CROSS JOIN unnest(m.department_ids) AS dep
+          WHERE m.tenant_id = $1 AND m.status = 'active'),
+       direct AS (SELECT dep, count(*)::int AS n FROM placed GROUP BY dep),
+       total AS (
+         SELECT up, count(DISTINCT p.member_id)::int AS n
+           FROM placed p JOIN departments d ON d.tenant_id = $1 AND d.external_id = p.dep
+           CROSS JOIN unnest(d.path) AS up
+          GROUP BY up)
+       SELECT d.external_id, d.parent_external_id, d.name, d.sort_order,
+              coalesce(direct.n, 0) AS direct, coalesce(total.n, 0) AS total, g.id AS group_id, ga.address
+         FROM departments d
+         LEFT JOIN direct ON direct.dep = d.external_id
+         LEFT JOIN total ON total.up = d.external_id
+         LEFT JOIN mail_groups g ON g.tenant_id = d.tenant_id AND g.department_external_id = d.external_id
+         LEFT JOIN LATERAL (${GROUP_ADDRESS}) ga ON true
+        WHERE d.tenant_id = $1
+        ORDER BY d.sort_order, d.name, d.external_id`,
       [actor.tenantId],
     );
-    return rows.map((r: Record<string, unknown>): GroupDto => ({
-      id: r.id as string,
-      kind: r.kind as GroupDto['kind'],
-      name: r.name as string,
-      address: r.address as string,
-      departmentExternalId: r.department_external_id as string | null,
-      includeSubdepartments: r.include_subdepartments as boolean,
-      sendPolicy: r.send_policy as GroupDto['sendPolicy'],
-      memberCount: r.member_count as number,
+    return rows.map((r) => ({
+      id: r.external_id,
+      parentId: r.parent_external_id,
+      name: r.name,
+      order: Number(r.sort_order),
+      directMembers: r.direct,
+      totalMembers: r.total,
+      groupId: r.group_id,
+      groupAddress: r.address,
     }));
   }
 
@@ -54,6 +148,7 @@ export class GroupsService {
     members: { id: string; displayName: string; email: string | null; externalId: string | null }[];
     nextCursor: string | null;
   }> {
+    requireRole(actor, 'admin', 'auditor');
     const rows = await this.expand(this.ds.manager, actor.tenantId, groupId, page);
     const more = rows.length > page.limit;
     const members = rows.slice(0, page.limit).map((r) => ({
@@ -62,7 +157,7 @@ export class GroupsService {
       email: r.email,
       externalId: r.external_id,
     }));
-    return { members, nextCursor: more ? members[members.length - 1].id : null };
+    return { members, nextCursor: more ? members[members.length - 1]!.id : null };
   }
 
   /** Used by delivery too: the active members a group address reaches. */
@@ -84,4 +179,8 @@ export class GroupsService {
       [tenantId, groupId, page.cursor ?? null, page.limit === undefined ? null : page.limit + 1],
     );
   }
+}
+
+export function requireRole(actor: Actor, ...roles: Role[]): void {
+  if (!hasRole(actor, ...roles)) throw new ForbiddenError();
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/logger';
 import type { AuditService } from '../admin';
 import { purgeMessages } from '../mail';
 import type { SettingsService } from '../tenants';
-import type { MailboxExportService } from './mailbox-export.service';
+import type { ExportRow, MailboxExportService } from './mailbox-export.service';
 
 export interface PurgeOutcome {
   purged: number;
@@ -56,14 +56,24 @@ export class MailboxPurgeService {
     return { purged, failed, remaining: due.length - batch.length };
   }
 
-  /** Exports then purges one mailbox if it is still due; false when it was not (e.g. rejoined). */
-  async purgeOne(tenantId: string, mailboxId: string): Promise<boolean> {
+  /**
+   * Exports then purges one mailbox if it is still due; false when it was not (e.g. rejoined).
+   * `archive`: an export already finished (an admin's delete), used instead of making another.
+   */
+  async purgeOne(
+    tenantId: string,
+    mailboxId: string,
+    archive?: Pick<ExportRow, 'id' | 'address' | 'size'>,
+  ): Promise<boolean> {
     if (!(await this.stillDue(this.d.ds.manager, tenantId, mailboxId, false))) return false;
-    const policy = await this.d.settings.get(tenantId, SYNC_POLICY_KEY, SyncPolicy);
-    const archive = await this.d.exports.exportMailbox(tenantId, mailboxId, {
-      reason: 'purge',
-      keepDays: policy.exportKeepDays,
-    });
+    if (!archive) {
+      const policy = await this.d.settings.get(tenantId, SYNC_POLICY_KEY, SyncPolicy);
+      archive = await this.d.exports.exportMailbox(tenantId, mailboxId, {
+        reason: 'purge',
+        keepDays: policy.exportKeepDays,
+      });
+    }
+    const done = archive;
     return this.d.ds.transaction(async (em) => {
       const box = await this.stillDue(em, tenantId, mailboxId, true);
       if (!box) return false;
@@ -94,11 +104,11 @@ export class MailboxPurgeService {
         targetType: 'mailbox',
         targetId: mailboxId,
         details: {
-          address: archive.address,
+          address: done.address,
           memberId: box.member_id,
           messages: removed,
-          exportId: archive.id,
-          exportSize: Number(archive.size),
+          exportId: done.id,
+          exportSize: Number(done.size),
         },
       });
       return true;

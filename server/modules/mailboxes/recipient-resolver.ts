@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import type { DataSource, EntityManager } from 'typeorm';
+import { refusalFor, type SendRefusal } from './group-send-permission';
 import type { GroupsService } from './groups.service';
 
 /** One mailbox mail to an address ends up in. */
@@ -11,6 +12,11 @@ export interface DeliveryTarget {
   quotaBytes: number;
   usedBytes: number;
 }
+
+/** Who sends: one of our mailboxes, or an address (mail arriving over SMTP from elsewhere). */
+export type SenderRef = { tenantId: string; mailboxId: string | null } | { address: string | null };
+
+export type GroupResolution = Extract<Resolution, { kind: 'group' }>;
 
 export type Resolution =
   | { kind: 'unknown_domain' }
@@ -109,6 +115,45 @@ export class RecipientResolver {
       target,
       overQuota: target.usedBytes + size > target.quotaBytes,
     };
+  }
+
+  /**
+   * Whether `sender` may send to a resolved group, by the group's send policy: null when allowed,
+   * else why not. An address counts as internal when its domain is one of the group organization's
+   * domains, and as a member when it is one of that organization's mailbox addresses or aliases.
+   */
+  async groupRefusal(
+    group: GroupResolution,
+    sender: SenderRef,
+    em: EntityManager = this.ds.manager,
+  ): Promise<SendRefusal | null> {
+    if (group.sendPolicy === 'anyone') return null;
+    if ('mailboxId' in sender) {
+      const [box]: { member_id: string | null }[] = sender.mailboxId
+        ? await em.query(`SELECT member_id FROM mailboxes WHERE tenant_id = $1 AND id = $2`, [
+            sender.tenantId,
+            sender.mailboxId,
+          ])
+        : [];
+      return refusalFor(em, group, { tenantId: sender.tenantId, memberId: box?.member_id ?? null });
+    }
+    const normalized = (sender.address ?? '').trim().toLowerCase();
+    const at = normalized.lastIndexOf('@');
+    if (at <= 0) return refusalFor(em, group, { tenantId: null, memberId: null });
+    const domain = domainToASCII(normalized.slice(at + 1).replace(/\.$/, '')) || normalized.slice(at + 1);
+    const rows: { member_id: string | null }[] = await em.query(
+      `SELECT mb.member_id
+         FROM domains d
+         LEFT JOIN addresses a ON a.tenant_id = d.tenant_id AND a.domain_id = d.id AND a.local_part = $3
+                              AND a.kind IN ('mailbox', 'alias')
+         LEFT JOIN mailboxes mb ON mb.tenant_id = a.tenant_id AND mb.id = a.mailbox_id
+        WHERE d.tenant_id = $1 AND d.name = $2`,
+      [group.tenantId, domain, normalized.slice(0, at).split('+')[0]],
+    );
+    return refusalFor(em, group, {
+      tenantId: rows.length > 0 ? group.tenantId : null,
+      memberId: rows[0]?.member_id ?? null,
+    });
   }
 
   private async targetsOfMembers(

@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ErrorCodes } from '../../../shared/errors';
 import type { RuleDto, SaveOrgRuleBody } from '../../../shared/rules/api';
-import { AppError, NotFoundError, ValidationError } from '../../platform/errors';
-import type { Actor, RequestContext } from '../../platform/http/actor';
+import { AppError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors';
+import { hasRole, type Actor, type RequestContext } from '../../platform/http/actor';
 import { returning } from '../../platform/db/returning';
 import type { AuditService } from '../admin';
 import { checkFolderTargets, MAX_ORG_RULES } from './rule-validation';
@@ -19,6 +19,7 @@ export class OrgRulesService {
   ) {}
 
   async list(actor: Actor): Promise<RuleDto[]> {
+    if (!hasRole(actor, 'admin', 'auditor')) throw new ForbiddenError();
     const rows: RuleRow[] = await this.ds.query(
       `SELECT ${RULE_COLUMNS} FROM rules r WHERE r.tenant_id = $1 AND r.scope = 'organization'
         ORDER BY r.position, r.id`,
@@ -28,6 +29,7 @@ export class OrgRulesService {
   }
 
   async create(actor: Actor, body: SaveOrgRuleBody, ctx: RequestContext): Promise<RuleDto> {
+    requireAdmin(actor);
     return this.ds.transaction(async (em) => {
       await this.check(em, actor, body);
       const [{ n, next }] = await em.query(
@@ -56,6 +58,7 @@ export class OrgRulesService {
   }
 
   async update(actor: Actor, id: string, body: SaveOrgRuleBody, ctx: RequestContext): Promise<RuleDto> {
+    requireAdmin(actor);
     return this.ds.transaction(async (em) => {
       // Not found before invalid: ids of other organizations must not be probed through validation.
       const [exists] = await em.query(
@@ -78,6 +81,7 @@ export class OrgRulesService {
   }
 
   async setEnabled(actor: Actor, id: string, enabled: boolean, ctx: RequestContext): Promise<RuleDto> {
+    requireAdmin(actor);
     return this.ds.transaction(async (em) => {
       const [row] = await returning<RuleRow>(
         em,
@@ -92,6 +96,7 @@ export class OrgRulesService {
   }
 
   async remove(actor: Actor, id: string, ctx: RequestContext): Promise<void> {
+    requireAdmin(actor);
     await this.ds.transaction(async (em) => {
       const rows = await returning<{ id: string; name: string }>(
         em,
@@ -135,4 +140,9 @@ export class OrgRulesService {
       ctx,
     });
   }
+}
+
+/** Admins change organization rules; auditors only read them. */
+function requireAdmin(actor: Actor): void {
+  if (!hasRole(actor, 'admin')) throw new ForbiddenError();
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { MEMBERS_OF_GROUP } from '../mailboxes/group-sql';
 
 /**
  * Directory facts the rule engine's context needs (who sent it, which groups the recipient is
@@ -44,11 +45,8 @@ export async function senderFacts(
 }
 
 /** Department-group membership test, as in GroupsService (department plus, by default, its subtree). */
-const IN_GROUP = `m.department_ids && (
-  SELECT coalesce(array_agg(d.external_id), '{}') FROM departments d
-   WHERE d.tenant_id = g.tenant_id
-     AND CASE WHEN g.include_subdepartments THEN d.path @> ARRAY[g.department_external_id]
-              ELSE d.external_id = g.department_external_id END)`;
+/** The member `m` is reached by the group `g` (department groups and custom groups alike). */
+const IN_GROUP = `EXISTS (SELECT 1 FROM (${MEMBERS_OF_GROUP}) reached WHERE reached.id = m.id)`;
 
 /**
  * For each mailbox, the group addresses among `recipientAddresses` (the message's To and Cc) whose

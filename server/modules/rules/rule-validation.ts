@@ -18,9 +18,17 @@ export class RuleFolderError extends AppError {
   }
 }
 
+export class RuleDepartmentError extends AppError {
+  constructor(message: string, details: unknown) {
+    super(ErrorCodes.ruleDepartmentUnknown, 400, message, { details });
+  }
+}
+
 /**
+ * Save-time checks of what a rule refers to (folders, then departments).
  * `move_to_folder` targets: a folder of this mailbox (personal rules only), `role:<inbox|archive|junk|trash>`
  * or `name:<folder name>`. Organization rules have no mailbox, so they file by role or name.
+ * `sender_department`: a department of this organization.
  */
 export async function checkFolderTargets(
   em: EntityManager,
@@ -66,6 +74,33 @@ export async function checkFolderTargets(
       issues: problems,
     });
   }
+  await checkDepartments(em, tenantId, definition);
+}
+
+/** `sender_department` must name a department of this organization (it matches it and its subtree). */
+async function checkDepartments(
+  em: EntityManager,
+  tenantId: string,
+  definition: RuleDefinition,
+): Promise<void> {
+  const wanted: { index: number; id: string }[] = [];
+  definition.conditions.forEach((c, index) => {
+    if (c.field === 'sender_department') wanted.push({ index, id: c.departmentId });
+  });
+  if (wanted.length === 0) return;
+  const rows: { external_id: string }[] = await em.query(
+    `SELECT external_id FROM departments WHERE tenant_id = $1 AND external_id = ANY ($2::text[])`,
+    [tenantId, wanted.map((w) => w.id)],
+  );
+  const found = new Set(rows.map((r) => r.external_id));
+  const issues = wanted
+    .filter((w) => !found.has(w.id))
+    .map((w) => ({
+      path: `body.definition.conditions.${w.index}.departmentId`,
+      message: 'no such department',
+    }));
+  if (issues.length > 0)
+    throw new RuleDepartmentError(`Unknown department: ${issues.map((i) => i.path).join(', ')}`, { issues });
 }
 
 /** The caller's own active mailbox; an account without one has no rules to manage. */

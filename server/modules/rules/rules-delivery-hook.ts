@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Rule, RuleAction } from '../../../shared/rules/rule';
 import type { Clock } from '../../platform/clock';
 import type { Logger } from '../../platform/logger';
-import type { DeliveryContext, DeliveryHook, Placement } from '../transport';
+import type { DeliveryContext, DeliveryHook, HookInput, Placement } from '../transport';
 import { summaryFromParsed } from './message-summary';
 import {
   canonicalAddress,
@@ -22,7 +22,7 @@ import {
 } from './rule-effects';
 import { evaluateRules } from './rule-engine';
 import type { RuleStats } from './rule-stats';
-import { loadApplicableRules, recordOutcomes } from './rule-store';
+import { loadApplicableRules, recordOutcomes, type ApplicableRule } from './rule-store';
 
 export interface RuleNotifier {
   notify(
@@ -62,20 +62,43 @@ const SAVEPOINT = 'orgmail_rules_hook';
 export class RulesDeliveryHook implements DeliveryHook {
   readonly name = 'rules';
 
+  /** Rules read for a whole batch by `prepare`, per delivery (used once by `place`). */
+  private readonly prepared = new WeakMap<DeliveryContext, ApplicableRule[]>();
+
   constructor(private readonly d: RulesHookDeps) {}
+
+  /** One statement for the rules of every mailbox in the batch (most mailboxes have none). */
+  async prepare(em: EntityManager, tenantId: string, batch: HookInput[]): Promise<void> {
+    const wanted = batch.map((b) => eligible(b.placements));
+    const all = [...new Set(wanted.flat())];
+    if (all.length === 0) return;
+    const byMailbox = new Map<string, ApplicableRule[]>();
+    for (const a of await loadApplicableRules(em, tenantId, all)) {
+      const list = byMailbox.get(a.mailboxId);
+      if (list) list.push(a);
+      else byMailbox.set(a.mailboxId, [a]);
+    }
+    batch.forEach((b, i) =>
+      this.prepared.set(
+        b.ctx,
+        wanted[i]!.flatMap((id) => byMailbox.get(id) ?? []),
+      ),
+    );
+  }
 
   async place(em: EntityManager, ctx: DeliveryContext, placements: Map<string, Placement>): Promise<void> {
     // Copies the spam verdict sent to Junk stay there; a deleted copy needs no rules.
-    const mailboxIds = [...placements]
-      .filter(([, p]) => !p.discard && p.folderRole !== 'junk' && !p.folderId)
-      .map(([id]) => id);
+    const mailboxIds = eligible(placements);
     if (mailboxIds.length === 0) return;
+    const prepared = this.prepared.get(ctx);
+    this.prepared.delete(ctx);
+    if (prepared && prepared.length === 0) return;
     const errors = new Map<string, string>();
     const matchedCounts = new Map<string, number>();
     const before = new Map(mailboxIds.map((id) => [id, structuredClone(placements.get(id)!)]));
     await em.query(`SAVEPOINT ${SAVEPOINT}`);
     try {
-      const outcomes = await this.evaluate(em, ctx, mailboxIds, errors);
+      const outcomes = await this.evaluate(em, ctx, mailboxIds, errors, prepared);
       if (outcomes.length > 0) {
         for (const o of outcomes)
           for (const id of o.matched) matchedCounts.set(id, (matchedCounts.get(id) ?? 0) + 1);
@@ -107,8 +130,9 @@ export class RulesDeliveryHook implements DeliveryHook {
     ctx: DeliveryContext,
     mailboxIds: string[],
     errors: Map<string, string>,
+    prepared?: ApplicableRule[],
   ): Promise<MailboxOutcome[]> {
-    const applicable = await loadApplicableRules(em, ctx.tenantId, mailboxIds);
+    const applicable = prepared ?? (await loadApplicableRules(em, ctx.tenantId, mailboxIds));
     if (applicable.length === 0) return [];
     const byMailbox = new Map<string, Rule[]>();
     const distinct = new Map<string, Rule>();
@@ -308,4 +332,11 @@ export class RulesDeliveryHook implements DeliveryHook {
       });
     }
   }
+}
+
+/** The copies rules may still place: not deleted, not in Junk, not already in a chosen folder. */
+function eligible(placements: Map<string, Placement>): string[] {
+  return [...placements]
+    .filter(([, p]) => !p.discard && p.folderRole !== 'junk' && !p.folderId)
+    .map(([id]) => id);
 }

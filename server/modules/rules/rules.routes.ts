@@ -165,7 +165,7 @@ export function registerRuleRoutes(api: ApiRegistry, d: RuleRouteDeps): void {
       path: '/admin/rules',
       summary: 'Organization rules, with the departments they apply to',
       tag,
-      auth: admin,
+      auth: { roles: ['admin', 'auditor'] },
       response: RuleDtoList,
     },
     async ({ actor }) => ({ rules: await d.orgRules.list(actor) }),

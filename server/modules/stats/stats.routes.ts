@@ -1,3 +1,4 @@
+import { BreakdownDto, BreakdownQuery } from '../../../shared/dashboard/breakdown';
 import { StatsDto, StatsQuery } from '../../../shared/stats';
 import type { ApiRegistry } from '../../platform/http/api-router';
 import type { StatsService } from './stats.service';
@@ -14,5 +15,19 @@ export function registerStatsRoutes(api: ApiRegistry, stats: StatsService): void
       response: StatsDto,
     },
     ({ actor, query }) => stats.series(actor, query),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/admin/stats/breakdown',
+      summary:
+        'Top senders in a period, storage by department (with sub-departments), outbound queue by state',
+      tag: 'stats',
+      auth: { roles: ['admin', 'auditor'] },
+      query: BreakdownQuery,
+      response: BreakdownDto,
+    },
+    ({ actor, query }) => stats.breakdown(actor, query),
   );
 }

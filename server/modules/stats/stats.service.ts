@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
+import type { BreakdownDto, BreakdownQuery } from '../../../shared/dashboard/breakdown';
 import type { StatMetric, StatsDto } from '../../../shared/stats';
 import type { Clock } from '../../platform/clock';
 import type { Actor } from '../../platform/http/actor';
+import { StatsBreakdownService } from './stats-breakdown.service';
 
 const DAY_MS = 86_400_000;
 
@@ -11,7 +13,13 @@ interface CountRow {
   role: string | null;
   messages: string;
   bytes: string;
+  from_local: string;
+  to_external: string;
 }
+
+/** A domain hosted here (any organization): mail from it is internal, mail to anything else external. */
+const HOSTED = (address: string) =>
+  `EXISTS (SELECT 1 FROM domains d WHERE d.name = lower(split_part(${address}, '@', 2)))`;
 
 /**
  * Daily statistics: the roll-up recomputes whole days from the facts (so running it twice, or on
@@ -20,10 +28,19 @@ interface CountRow {
  * are taken for "today" in each organization's time zone.
  */
 export class StatsService {
+  private readonly live: StatsBreakdownService;
+
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.live = new StatsBreakdownService(ds);
+  }
+
+  /** Top senders, storage by department and the queue by state, read live. */
+  breakdown(actor: Actor, q: BreakdownQuery): Promise<BreakdownDto> {
+    return this.live.breakdown(actor, q);
+  }
 
   /** Recomputes the last `days` days (default: yesterday and today) for one organization, or all. */
   async rollUp(days = 2, tenantId: string | null = null): Promise<{ tenants: number; rows: number }> {
@@ -37,7 +54,11 @@ export class StatsService {
     const since = new Date(now.getTime() - days * DAY_MS - DAY_MS);
     const counts: CountRow[] = await this.ds.query(
       `SELECT m.tenant_id, to_char((m.created_at AT TIME ZONE t.time_zone)::date, 'YYYY-MM-DD') AS day, f.role,
-              count(*) AS messages, coalesce(sum(m.size), 0) AS bytes
+              count(*) AS messages, coalesce(sum(m.size), 0) AS bytes,
+              count(*) FILTER (WHERE ${HOSTED('m.from_address')}) AS from_local,
+              count(*) FILTER (WHERE f.role = 'sent' AND EXISTS (
+                SELECT 1 FROM jsonb_array_elements(m.to_addresses || m.cc_addresses) a
+                 WHERE NOT ${HOSTED("(a->>'address')")})) AS to_external
          FROM messages m
          JOIN tenants t ON t.id = m.tenant_id
          JOIN folders f ON f.tenant_id = m.tenant_id AND f.id = m.folder_id
@@ -60,14 +81,24 @@ export class StatsService {
       const localDays = lastLocalDays(now, t.time_zone, days);
       for (const day of localDays) {
         const of = counts.filter((c) => c.tenant_id === t.id && c.day === day);
-        const sum = (pick: (c: CountRow) => boolean, field: 'messages' | 'bytes') =>
-          of.filter(pick).reduce((n, c) => n + Number(c[field]), 0);
+        const sum = (
+          pick: (c: CountRow) => boolean,
+          field: 'messages' | 'bytes' | 'from_local' | 'to_external',
+        ) => of.filter(pick).reduce((n, c) => n + Number(c[field]), 0);
         const received = (c: CountRow) => !['sent', 'drafts', 'scheduled', 'junk'].includes(c.role ?? '');
         rows.push(
           { tenant: t.id, day, metric: 'mail.received', value: sum(received, 'messages') },
           { tenant: t.id, day, metric: 'mail.received_bytes', value: sum(received, 'bytes') },
           { tenant: t.id, day, metric: 'mail.junk', value: sum((c) => c.role === 'junk', 'messages') },
           { tenant: t.id, day, metric: 'mail.sent', value: sum((c) => c.role === 'sent', 'messages') },
+          { tenant: t.id, day, metric: 'mail.internal', value: sum(received, 'from_local') },
+          {
+            tenant: t.id,
+            day,
+            metric: 'mail.external_in',
+            value: sum(received, 'messages') - sum(received, 'from_local'),
+          },
+          { tenant: t.id, day, metric: 'mail.external_out', value: sum(() => true, 'to_external') },
         );
       }
       const today = localDays[localDays.length - 1]!;

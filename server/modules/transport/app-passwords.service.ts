@@ -49,11 +49,9 @@ interface Row {
 /**
  * App passwords let mail clients submit over SMTP without the member's sign-in (which is DingTalk).
  * Shown once, stored as argon2id hashes; failed sign-ins count per address and per account
- * (recorded in login_attempts as `smtp:<address>`) and lock like web sign-ins.
+ * (login_attempts as `smtp:mailbox:<id>`, auth_failures per client address) and lock like web sign-ins.
  */
 export class AppPasswordsService {
-  private readonly ipFailures = new Map<string, { count: number; since: number }>();
-
   constructor(
     private readonly d: {
       ds: DataSource;
@@ -139,38 +137,43 @@ export class AppPasswordsService {
     });
   }
 
-  /** SMTP AUTH: user name = one of the member's addresses, password = a live app password. */
+  /**
+   * SMTP AUTH: user name = one of the member's addresses, password = a live app password.
+   * Refused without checking the password once the client address (IP_FAILURE_LIMIT per window,
+   * every account) or the mailbox (the security policy's lockout, whichever address or plus-tag was
+   * typed) has failed too often. Both counts live in PostgreSQL, so every replica sees them.
+   */
   async authenticate(username: string, password: string, ip: string | null): Promise<SmtpIdentity> {
     const now = this.d.clock.now();
-    const ipKey = ip ?? 'unknown';
-    const ipState = this.ipFailures.get(ipKey);
-    if (ipState && now.getTime() - ipState.since < IP_WINDOW_MS && ipState.count >= IP_FAILURE_LIMIT)
+    if (ip && (await this.ipFailures(ip, now)) >= IP_FAILURE_LIMIT)
       throw new SmtpAuthError('4.7.0 Too many failed sign-ins from your address, try again later', true);
 
-    const login = username.trim().toLowerCase();
+    const login = username.trim().toLowerCase().slice(0, 320);
     const r = await this.d.recipients.resolve(login);
     const mailbox = r.kind === 'mailbox' || r.kind === 'alias' ? r : null;
-    const fail = async (tenantId: string | null) => {
-      const s = this.ipFailures.get(ipKey);
-      if (!s || now.getTime() - s.since >= IP_WINDOW_MS)
-        this.ipFailures.set(ipKey, { count: 1, since: now.getTime() });
-      else s.count++;
-      if (tenantId) await this.recordAttempt(tenantId, login, ip, false);
+    const fail = async (tenantId: string | null, key: string) => {
+      if (ip) await this.recordIpFailure(ip, login, now);
+      if (tenantId) await this.recordAttempt(tenantId, key, ip, false);
       return new SmtpAuthError('5.7.8 Authentication credentials invalid', false);
     };
     if (!mailbox || !mailbox.target.memberId || mailbox.target.status !== 'active') {
       await this.d.hasher.verify(null, password);
-      throw await fail(mailbox?.tenantId ?? (r.kind === 'unknown_address' ? r.tenantId : null));
+      throw await fail(
+        mailbox?.tenantId ?? (r.kind === 'unknown_address' ? r.tenantId : null),
+        `smtp:${login}`,
+      );
     }
     const tenantId = mailbox.tenantId;
     const memberId = mailbox.target.memberId;
+    // One counter per mailbox: `bob+1@`, `bob+2@` and bob's aliases all count against bob.
+    const key = `smtp:mailbox:${mailbox.target.mailboxId}`;
     const policy = await this.d.settings.get(tenantId, SECURITY_POLICY_KEY, SecurityPolicy);
     const since = new Date(now.getTime() - policy.lockoutWindowMinutes * 60_000);
     const [{ failures }] = await this.d.ds.query(
       `SELECT count(*)::int AS failures FROM login_attempts
         WHERE tenant_id = $1 AND login = $2 AND NOT is_success AND created_at > greatest($3::timestamptz,
               coalesce((SELECT max(created_at) FROM login_attempts WHERE tenant_id = $1 AND login = $2 AND is_success), '-infinity'))`,
-      [tenantId, `smtp:${login}`, since],
+      [tenantId, key, since],
     );
     if (failures >= policy.lockoutMaxFailures)
       throw new SmtpAuthError('4.7.0 Too many failed sign-ins for this account, try again later', true);
@@ -191,24 +194,35 @@ export class AppPasswordsService {
       }
     }
     if (rows.length === 0) await this.d.hasher.verify(null, candidate);
-    if (!matched) throw await fail(tenantId);
+    if (!matched) throw await fail(tenantId, key);
     await this.d.ds.query(
       `UPDATE app_passwords SET last_used_at = $3, last_used_ip = $4 WHERE tenant_id = $1 AND id = $2`,
       [tenantId, matched, now, ip],
     );
-    await this.recordAttempt(tenantId, login, ip, true);
+    await this.recordAttempt(tenantId, key, ip, true);
     return { tenantId, memberId, mailboxId: mailbox.target.mailboxId, address: mailbox.address };
   }
 
-  private async recordAttempt(
-    tenantId: string,
-    login: string,
-    ip: string | null,
-    ok: boolean,
-  ): Promise<void> {
+  private async ipFailures(ip: string, now: Date): Promise<number> {
+    const [{ n }] = await this.d.ds.query(
+      `SELECT count(*)::int AS n FROM auth_failures WHERE ip = $1 AND service = 'smtp' AND created_at > $2`,
+      [ip, new Date(now.getTime() - IP_WINDOW_MS)],
+    );
+    return n;
+  }
+
+  private async recordIpFailure(ip: string, login: string, now: Date): Promise<void> {
+    await this.d.ds.query(
+      `WITH pruned AS (DELETE FROM auth_failures WHERE ip = $1 AND service = 'smtp' AND created_at < $4)
+       INSERT INTO auth_failures (ip, service, login, created_at) VALUES ($1, 'smtp', $2, $3)`,
+      [ip, login, now, new Date(now.getTime() - 24 * 3600_000)],
+    );
+  }
+
+  private async recordAttempt(tenantId: string, key: string, ip: string | null, ok: boolean): Promise<void> {
     await this.d.ds.query(
       `INSERT INTO login_attempts (tenant_id, login, ip, is_success, created_at) VALUES ($1, $2, $3, $4, $5)`,
-      [tenantId, `smtp:${login}`, ip, ok, this.d.clock.now()],
+      [tenantId, key, ip, ok, this.d.clock.now()],
     );
   }
 }

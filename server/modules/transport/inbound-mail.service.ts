@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Clock } from '../../platform/clock';
 import type { Logger } from '../../platform/logger';
 import { parseMessage, type ParsedMessage } from '../mail';
-import type { DeliveryTarget, RecipientResolver } from '../mailboxes';
+import { REFUSAL_TEXT, type DeliveryTarget, type RecipientResolver } from '../mailboxes';
 import type { LocalDeliveryService } from './local-delivery.service';
 import { withoutForgedResults, type MailAuthenticator, type SmtpSessionInfo } from './mail-authentication';
 import { overQuotaNotice, type SkippedRecipient } from './over-quota-notice';
@@ -74,9 +74,9 @@ export class InboundMailService {
         if (r.overQuota) throw new SmtpRefusal(452, '4.2.2 Mailbox full, try again later');
         return { tenantId: r.tenantId, address: r.address, targets: [r.target] };
       case 'group': {
-        if (r.sendPolicy !== 'anyone' && !(await this.isOwnDomain(r.tenantId, mailFrom))) {
-          throw new SmtpRefusal(550, '5.7.1 This group accepts mail from inside the organization only');
-        }
+        // The group's send policy (anyone / internal / members / listed) decides, by the envelope sender.
+        const refusal = await this.d.recipients.groupRefusal(r, { address: mailFrom });
+        if (refusal) throw new SmtpRefusal(550, `5.7.1 ${REFUSAL_TEXT[refusal]}`);
         // Over-quota members of a group are skipped rather than failing mail to everyone else.
         const fitting = r.targets.filter((t) => t.usedBytes + size <= t.quotaBytes);
         return {
@@ -241,16 +241,6 @@ export class InboundMailService {
     if (skipped.length > 0)
       this.d.logger.warn({ tenantId, skipped: skipped.length }, 'mailboxes over quota skipped');
     return targets.filter((t) => ok.has(t.mailboxId));
-  }
-
-  private async isOwnDomain(tenantId: string, mailFrom: string | null): Promise<boolean> {
-    const domain = mailFrom?.split('@')[1]?.toLowerCase();
-    if (!domain) return false;
-    const rows = await this.d.ds.query(`SELECT 1 FROM domains WHERE tenant_id = $1 AND name = $2`, [
-      tenantId,
-      domain,
-    ]);
-    return rows.length > 0;
   }
 }
 

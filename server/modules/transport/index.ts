@@ -6,6 +6,7 @@ export {
   type DeliveryContext,
   type DeliveryHook,
   type DeliveryVerdict,
+  type HookInput,
   type LocalDelivery,
   type PendingDelivery,
   type Placement,
@@ -20,7 +21,12 @@ export { SpamHook } from './spam/spam-hook';
 export { AutoReplyService } from './vacation/auto-reply.service';
 export { registerAutoReplyRoutes } from './vacation/auto-reply.routes';
 export { NewMailNotices } from './new-mail-notice';
-export { OutgoingMailService, type OutgoingMessage, type SubmitResult } from './outgoing-mail.service';
+export {
+  OutgoingMailService,
+  type ApprovalGate,
+  type OutgoingMessage,
+  type SubmitResult,
+} from './outgoing-mail.service';
 export { SendPolicyService } from './send-policy.service';
 export { OutboundQueue, backoffMs, GIVE_UP_AFTER_MS, LEASE_MS } from './outbound-queue';
 export { OutboundWorker, type OutboundWorkerDeps } from './outbound-worker';

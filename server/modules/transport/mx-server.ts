@@ -64,7 +64,11 @@ export async function startMx(inbound: InboundMailService, options: MxOptions): 
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // Past the limit the answer is 552 whatever follows: keep reading (the client must finish DATA)
+      // but stop keeping bytes, so an endless DATA cannot grow memory.
+      stream.on('data', (chunk: Buffer) => {
+        if (!stream.sizeExceeded) chunks.push(chunk);
+      });
       stream.on('end', () => {
         if (stream.sizeExceeded) return callback(withCode(552, '5.3.4 Message too big for this server'));
         const raw = Buffer.concat([received(session, options.hostname), ...chunks]);

@@ -2,10 +2,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { OutboundItemDto, OutboundRecipientState } from '../../../shared/mail/outbound';
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { returning } from '../../platform/db/returning';
+import type { Logger } from '../../platform/logger';
+import { CLAIM_LOCK_CLASS, ClaimLiveness } from './claim-liveness';
 
 /** Retries stop this long after the first attempt; the sender then gets a bounce. */
 export const GIVE_UP_AFTER_MS = 5 * 86_400_000;
-/** A claimed row whose worker died is picked up again after this long. */
+/** A claimed row is picked up again after this long (at once when its worker's liveness lock is gone). */
 export const LEASE_MS = 5 * 60_000;
 /** Waits between attempts: 1m, 5m, 15m, 1h, 2h, then every 4h. */
 const BACKOFF_MS = [60_000, 300_000, 900_000, 3_600_000, 7_200_000, 14_400_000];
@@ -42,6 +44,7 @@ export interface QueueRow {
   status: 'queued' | 'sent' | 'failed' | 'captured';
   attempts: number;
   next_attempt_at: Date;
+  claimed_by: number | null;
   last_error: string | null;
   via: string | null;
   created_at: Date;
@@ -51,7 +54,23 @@ export interface QueueRow {
 
 /** The outbound queue table: a row per remote domain of a message; survives restarts. */
 export class OutboundQueue {
-  constructor(private readonly ds: DataSource) {}
+  private readonly liveness: ClaimLiveness;
+
+  constructor(
+    private readonly ds: DataSource,
+    logger?: Logger,
+  ) {
+    this.liveness = new ClaimLiveness((ds.options as { url?: string }).url, logger);
+  }
+
+  /** This process works the queue: hold the liveness lock its claims point at (see ClaimLiveness). */
+  holdClaims(): Promise<boolean> {
+    return this.liveness.ensure();
+  }
+
+  releaseClaims(): Promise<void> {
+    return this.liveness.release();
+  }
 
   async enqueue(em: EntityManager, items: NewQueueItem[], now: Date): Promise<string[]> {
     const ids: string[] = [];
@@ -86,19 +105,27 @@ export class OutboundQueue {
     return ids;
   }
 
-  /** Claims up to `limit` due rows (any tenant) for this worker: SKIP LOCKED, leased until reclaimed. */
+  /**
+   * Claims up to `limit` due rows (any tenant) for this worker: SKIP LOCKED, leased until reclaimed.
+   * A row whose claimant's liveness lock is gone (the process died) is due again at once.
+   */
   claim(now: Date, limit: number): Promise<QueueRow[]> {
     return returning<QueueRow>(
       this.ds,
       `WITH due AS (
-         SELECT tenant_id, id FROM outbound_queue
-          WHERE status = 'queued' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
-          ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         SELECT q.tenant_id, q.id FROM outbound_queue q
+          WHERE q.status = 'queued' AND q.next_attempt_at <= $1
+            AND (q.claimed_until IS NULL OR q.claimed_until < $1
+                 OR (q.claimed_by IS NOT NULL AND NOT EXISTS (
+                       SELECT 1 FROM pg_locks l
+                        WHERE l.locktype = 'advisory' AND l.classid = $5::int::oid
+                          AND l.objid = q.claimed_by::oid AND l.objsubid = 2 AND l.granted)))
+          ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
        )
-       UPDATE outbound_queue q SET claimed_until = $3, attempts = q.attempts + 1, updated_at = $1
+       UPDATE outbound_queue q SET claimed_until = $3, claimed_by = $4, attempts = q.attempts + 1, updated_at = $1
          FROM due WHERE q.tenant_id = due.tenant_id AND q.id = due.id
        RETURNING q.*`,
-      [now, limit, new Date(now.getTime() + LEASE_MS)],
+      [now, limit, new Date(now.getTime() + LEASE_MS), this.liveness.claimant(), CLAIM_LOCK_CLASS],
     );
   }
 
@@ -126,7 +153,7 @@ export class OutboundQueue {
   ): Promise<void> {
     await this.ds.query(
       `UPDATE outbound_queue SET recipients = $3, status = $4, next_attempt_at = $5, last_error = $6, via = $7,
-              claimed_until = NULL, updated_at = $8, finished_at = CASE WHEN $4 = 'queued' THEN NULL ELSE $8::timestamptz END,
+              claimed_until = NULL, claimed_by = NULL, updated_at = $8, finished_at = CASE WHEN $4 = 'queued' THEN NULL ELSE $8::timestamptz END,
               dsn_sent = dsn_sent OR $9,
               -- delivered: the queue no longer holds on to the blob (a failed row keeps it for a retry)
               blob_sha256 = CASE WHEN $4 IN ('sent', 'captured') THEN NULL ELSE blob_sha256 END
@@ -183,7 +210,7 @@ export class OutboundQueue {
       );
       const [updated] = await returning<QueueRow>(
         em,
-        `UPDATE outbound_queue SET status = 'queued', recipients = $3, next_attempt_at = $4, claimed_until = NULL,
+        `UPDATE outbound_queue SET status = 'queued', recipients = $3, next_attempt_at = $4, claimed_until = NULL, claimed_by = NULL,
                 expires_at = greatest(expires_at, $5), finished_at = NULL, updated_at = $4
           WHERE tenant_id = $1 AND id = $2 RETURNING *`,
         [tenantId, id, JSON.stringify(recipients), now, new Date(now.getTime() + GIVE_UP_AFTER_MS)],

@@ -51,10 +51,13 @@ export class OutboundWorker {
   private pruneTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** Started: the liveness lock this process's claims point at (taken before the first claim). */
+  private holding: Promise<boolean> | undefined;
 
   constructor(private readonly d: OutboundWorkerDeps) {}
 
   start(intervalMs = 5000): void {
+    this.holding ??= this.d.queue.holdClaims();
     this.timer ??= setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
     // Finished rows are kept 30 days for the admin's list, then deleted.
@@ -77,6 +80,10 @@ export class OutboundWorker {
     this.timer = undefined;
     this.pruneTimer = undefined;
     await this.idle();
+    if (this.holding) {
+      this.holding = undefined;
+      await this.d.queue.releaseClaims();
+    }
   }
 
   /** Works now (or right after the pass under way); only once started (this process runs the worker). */
@@ -108,6 +115,8 @@ export class OutboundWorker {
 
   /** Claims one batch of due rows and attempts each; returns how many were claimed. */
   async runOnce(): Promise<number> {
+    // A started worker claims under its liveness lock (taken again if its connection was lost).
+    if (this.holding) await (this.holding = this.d.queue.holdClaims());
     const rows = await this.d.queue.claim(this.d.clock.now(), this.d.batchSize ?? 10);
     await Promise.all(
       rows.map((row) =>

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { ApprovalReason } from '../../../shared/approval/mail-approval';
 import { ErrorCodes } from '../../../shared/errors';
 import type { SendPolicy } from '../../../shared/mail/send-policy';
 import type { Clock } from '../../platform/clock';
@@ -12,7 +13,7 @@ import {
   threadIds,
   type ParsedMessage,
 } from '../mail';
-import type { DeliveryTarget, RecipientResolver } from '../mailboxes';
+import { REFUSAL_TEXT, type DeliveryTarget, type RecipientResolver } from '../mailboxes';
 import type { LocalDeliveryService } from './local-delivery.service';
 import type { OutboundQueue } from './outbound-queue';
 import type { SendPolicyService } from './send-policy.service';
@@ -36,6 +37,36 @@ export interface OutgoingMessage {
   /** An existing message row of this mailbox (a draft or a Scheduled message being sent) that
    *  becomes the Sent copy: moved to Sent, marked seen, instead of inserting a new row. */
   existingMessageId?: string;
+  /** Released by an approver (邮件审核): never held again; the daily limit was counted when it was held. */
+  approved?: boolean;
+}
+
+/** Holds a person's outbound mail for approval (server/modules/approval); set at wiring time. */
+export interface ApprovalGate {
+  /** Why this message must wait for an approver; empty = send now. */
+  reasons(
+    em: EntityManager,
+    input: {
+      tenantId: string;
+      memberId: string | null;
+      raw: Buffer;
+      parsed: ParsedMessage;
+      recipients: string[];
+      external: string[];
+    },
+  ): Promise<ApprovalReason[]>;
+  /** Records the held message (its Sent copy already stored); nothing is delivered or queued. */
+  hold(
+    em: EntityManager,
+    input: {
+      msg: OutgoingMessage;
+      memberId: string | null;
+      parsed: ParsedMessage;
+      reasons: ApprovalReason[];
+      sentMessageId: string | null;
+      now: Date;
+    },
+  ): Promise<{ approvalId: string; afterCommit(): Promise<void> }>;
 }
 
 export interface SubmitResult {
@@ -45,6 +76,8 @@ export interface SubmitResult {
   localMessageIds: string[];
   /** Outbound queue rows created (one per remote domain). */
   queued: number;
+  /** The message is held for approval (mail_approvals.id): nothing was delivered or queued yet. */
+  heldForApproval?: string;
 }
 
 /** Where each recipient goes. */
@@ -78,12 +111,18 @@ const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
  */
 export class OutgoingMailService {
   private readonly queuedListeners: (() => void)[] = [];
+  private approvals: ApprovalGate | null = null;
 
   constructor(private readonly d: OutgoingMailDeps) {}
 
   /** Told after a commit that queued remote mail (the worker sends at once instead of at its next poll). */
   onQueued(listener: () => void): void {
     this.queuedListeners.push(listener);
+  }
+
+  /** Mail approval (邮件审核) holds matching 'user' mail; wired after construction (it submits through us). */
+  setApprovalGate(gate: ApprovalGate): void {
+    this.approvals = gate;
   }
 
   /** Throws a 4xx AppError (code in shared/errors.ts) when the message may not be sent. */
@@ -116,8 +155,36 @@ export class OutgoingMailService {
     await this.checkRecipients(em, msg, plan, sender, true);
 
     const saveSent = msg.saveSentCopy ?? msg.kind === 'user';
+    const reasons =
+      msg.kind === 'user' && !msg.approved && sender && this.approvals
+        ? await this.approvals.reasons(em, {
+            tenantId: msg.tenantId,
+            memberId: sender.memberId,
+            raw: msg.raw,
+            parsed,
+            recipients: msg.recipients,
+            external: [...plan.remote.values()].flat(),
+          })
+        : [];
     const sentMessageId =
       saveSent && msg.mailboxId ? await this.storeSentCopy(em, msg, msg.mailboxId, parsed, now) : null;
+    if (reasons.length > 0) {
+      const held = await this.approvals!.hold(em, {
+        msg,
+        memberId: sender!.memberId,
+        parsed,
+        reasons,
+        sentMessageId,
+        now,
+      });
+      return {
+        sentMessageId,
+        localMessageIds: [],
+        queued: 0,
+        heldForApproval: held.approvalId,
+        afterCommit: held.afterCommit,
+      };
+    }
 
     // Recipients' copies never show the Bcc list (the sender's Sent copy keeps it).
     const delivered = withoutBcc(msg.raw);
@@ -179,6 +246,7 @@ export class OutgoingMailService {
       sentMessageId: pending.sentMessageId,
       localMessageIds: pending.localMessageIds,
       queued: pending.queued,
+      heldForApproval: pending.heldForApproval,
     };
   }
 
@@ -250,14 +318,16 @@ export class OutgoingMailService {
           else addLocal(r.tenantId, [r.target]);
           break;
         case 'group': {
-          const own = r.targets.some((t) => t.mailboxId === msg.mailboxId);
-          const allowed =
-            msg.kind === 'system' ||
-            r.sendPolicy === 'anyone' ||
-            (r.tenantId === msg.tenantId &&
-              (r.sendPolicy === 'internal' ||
-                ((r.sendPolicy === 'members' || r.sendPolicy === 'listed') && own)));
-          if (!allowed) plan.refused.push({ address, reason: 'this group does not accept mail from you' });
+          // The group's send policy (anyone / internal / members / listed); system mail is exempt.
+          const refusal =
+            msg.kind === 'system'
+              ? null
+              : await this.d.recipients.groupRefusal(
+                  r,
+                  { tenantId: msg.tenantId, mailboxId: msg.mailboxId },
+                  em,
+                );
+          if (refusal) plan.refused.push({ address, reason: REFUSAL_TEXT[refusal] });
           else
             addLocal(
               r.tenantId,
@@ -310,7 +380,8 @@ export class OutgoingMailService {
         { details: { recipients: [...plan.remote.values()].flat() } },
       );
     }
-    if (!sender.memberId) return;
+    // An approved message was counted against the daily limit when it was held.
+    if (!sender.memberId || msg.approved) return;
     const limit = sender.policy.dailyExternalRecipientLimit;
     const now = this.d.clock.now();
     const ok = consume

@@ -20,6 +20,8 @@ export interface SubmissionOptions {
 
 /** Recipients per message over submission (RFC 5321 asks servers to take at least 100). */
 const MAX_RECIPIENTS = 500;
+/** Failed AUTH attempts on one connection before it is closed (the counts in PostgreSQL still apply). */
+const MAX_AUTH_FAILURES_PER_CONNECTION = 3;
 
 export interface RunningSubmission {
   port: number;
@@ -43,6 +45,7 @@ export async function startSubmission(
 ): Promise<RunningSubmission> {
   const log = options.logger.child({ module: 'submission' });
   const identities = new Map<string, SmtpIdentity>();
+  const authFailures = new Map<string, number>();
   const server = new SMTPServer({
     name: options.hostname,
     banner: 'OrgMail submission',
@@ -65,13 +68,22 @@ export async function startSubmission(
           callback(null, { user: identity.address });
         })
         .catch((err) => {
-          if (err instanceof SmtpAuthError) return callback(withCode(err.locked ? 454 : 535, err.message));
+          if (err instanceof SmtpAuthError) {
+            // Limited (or a third failure on this connection): 421 makes smtp-server hang up.
+            const failures = (authFailures.get(session.id) ?? 0) + 1;
+            authFailures.set(session.id, failures);
+            if (err.locked) return callback(withCode(421, `${err.message}; closing connection`));
+            if (failures >= MAX_AUTH_FAILURES_PER_CONNECTION)
+              return callback(withCode(421, '4.7.0 Too many failed sign-ins, closing connection'));
+            return callback(withCode(535, err.message));
+          }
           log.error({ err }, 'smtp auth failed unexpectedly');
           callback(withCode(454, '4.7.0 Temporary authentication failure'));
         });
     },
     onClose(session) {
       identities.delete(session.id);
+      authFailures.delete(session.id);
     },
     onMailFrom(address, session, callback) {
       const identity = identities.get(session.id);

@@ -13,11 +13,13 @@ import {
 
 export interface Database {
   ds: DataSource;
+  /** Where it is (for worker processes that share it). */
+  url: string;
   embedded?: RunningPostgres;
   close(): Promise<void>;
 }
 
-const EMBEDDED_DB = 'orgmail';
+export const EMBEDDED_DB = 'orgmail';
 
 /**
  * The configured PostgreSQL, or an embedded one under DATA_DIR when DATABASE_URL is unset.
@@ -54,6 +56,7 @@ export async function openDatabase(
   }
   return {
     ds,
+    url,
     embedded,
     close: async () => {
       await ds.destroy().catch((err) => logger.warn({ err }, 'closing the database pool failed'));

@@ -75,6 +75,8 @@ export type Handler<P extends ZodType, Q extends ZodType, B extends ZodType, R e
 export class ApiRegistry {
   readonly openapi = new OpenAPIRegistry();
   readonly router: Router = express.Router();
+  /** Every declared route with its auth, in registration order (also published in OpenAPI as `x-auth`). */
+  readonly routes: { method: Method; path: string; auth: RouteAuth }[] = [];
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -213,7 +215,9 @@ export class ApiRegistry {
       content: { 'application/json': { schema: ErrorEnvelope } },
     };
     const status = spec.status ?? (spec.response === null ? 204 : 200);
+    this.routes.push({ method: spec.method, path: spec.path, auth: spec.auth });
     this.openapi.registerPath({
+      'x-auth': spec.auth,
       method: spec.method,
       path: this.options.basePath + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
       summary: spec.summary,

@@ -10,6 +10,10 @@ import { Retention1763900800000 } from './1763900800000-retention';
 import { Stats1763900900000 } from './1763900900000-stats';
 import { MemberAdmin1763901000000 } from './1763901000000-member-admin';
 import { Domains1763901100000 } from './1763901100000-domains';
+import { ConsoleOps1763901200000 } from './1763901200000-console-ops';
+import { AuthThrottle1763901400000 } from './1763901400000-auth-throttle';
+import { GroupAdmin1763901300000 } from './1763901300000-group-admin';
+import { OutboundClaims1763901600000 } from './1763901600000-outbound-claims';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const migrations = [
@@ -25,4 +29,8 @@ export const migrations = [
   Stats1763900900000,
   MemberAdmin1763901000000,
   Domains1763901100000,
+  ConsoleOps1763901200000,
+  GroupAdmin1763901300000,
+  AuthThrottle1763901400000,
+  OutboundClaims1763901600000,
 ];

@@ -1,0 +1,2 @@
+export { MemberOpsService, FORWARD_RULE_NAME } from './member-ops.service';
+export { registerMemberOpsRoutes } from './member-ops.routes';

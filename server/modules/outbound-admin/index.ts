@@ -1,0 +1,2 @@
+export { OutboundCancelService } from './outbound-cancel.service';
+export { registerOutboundAdminRoutes } from './outbound-admin.routes';

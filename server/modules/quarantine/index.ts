@@ -1,0 +1,2 @@
+export { QuarantineService } from './quarantine.service';
+export { registerQuarantineRoutes } from './quarantine.routes';
