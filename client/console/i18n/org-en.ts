@@ -95,4 +95,14 @@ export const orgEn: Record<keyof typeof orgZh, string> = {
   ev_done: 'Done',
   ev_failed: 'Failed',
   ev_ignored: 'Ignored',
+  // Exports
+  newExport: 'New export',
+  exportScopeMailbox: 'One mailbox',
+  exportScopeDepartment: 'Department (with sub-departments)',
+  exportPickMember: 'Search a member',
+  exportPickDepartment: 'Pick a department',
+  exportFormatEml: '.eml zip',
+  exportFormatMbox: 'mbox (one per folder)',
+  exportStart: 'Start export',
+  exportFormat: 'Format',
 };

@@ -96,4 +96,14 @@ export const orgZh = {
   ev_done: '已完成',
   ev_failed: '失败',
   ev_ignored: '已忽略',
+  // 导出
+  newExport: '新建导出',
+  exportScopeMailbox: '单个邮箱',
+  exportScopeDepartment: '部门（含子部门）',
+  exportPickMember: '搜索成员',
+  exportPickDepartment: '选择部门',
+  exportFormatEml: '.eml 压缩包',
+  exportFormatMbox: 'mbox（每个文件夹一个）',
+  exportStart: '开始导出',
+  exportFormat: '格式',
 };

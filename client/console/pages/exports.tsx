@@ -1,5 +1,5 @@
-import { DownloadOutlined, ReloadOutlined } from '@ant-design/icons';
-import { Button, Card, Table, Tag, Typography } from 'antd';
+import { ApartmentOutlined, DownloadOutlined, ReloadOutlined } from '@ant-design/icons';
+import { Button, Card, Progress, Space, Table, Tag, Typography } from 'antd';
 import { useEffect } from 'react';
 import type { MailboxExportDto } from '../../../shared/mailboxes/exports';
 import { formatDateTime, useI18n } from '../../common/i18n';
@@ -7,6 +7,7 @@ import { formatBytes, LoadError } from '../components/status';
 import { exportsApi, saveBlob } from '../endpoints';
 import { useAction, useAsync } from '../hooks';
 import { useT } from '../i18n';
+import { ExportForm } from './export-form';
 
 const COLOR: Record<MailboxExportDto['status'], string> = {
   running: 'processing',
@@ -33,6 +34,7 @@ export default function Exports() {
           {t('refresh')}
         </Button>
       </div>
+      <ExportForm onStarted={() => void list.reload()} />
       <Card>
         {list.error ? <LoadError error={list.error} onRetry={() => void list.reload()} /> : null}
         <Table<MailboxExportDto>
@@ -45,12 +47,17 @@ export default function Exports() {
             {
               title: t('address'),
               key: 'address',
-              render: (_, e) => (
-                <span>
-                  {e.displayName && <Typography.Text strong>{e.displayName} </Typography.Text>}
-                  <Typography.Text type="secondary">{e.address}</Typography.Text>
-                </span>
-              ),
+              render: (_, e) =>
+                e.scope === 'department' ? (
+                  <span>
+                    <ApartmentOutlined /> <Typography.Text strong>{e.address}</Typography.Text>
+                  </span>
+                ) : (
+                  <span>
+                    {e.displayName && <Typography.Text strong>{e.displayName} </Typography.Text>}
+                    <Typography.Text type="secondary">{e.address}</Typography.Text>
+                  </span>
+                ),
             },
             {
               title: t('reason'),
@@ -61,10 +68,26 @@ export default function Exports() {
               title: t('status'),
               dataIndex: 'status',
               render: (s: MailboxExportDto['status'], e) => (
-                <Tag color={COLOR[s]} title={e.error ?? undefined}>
-                  {t(`ex_${s}`)}
-                </Tag>
+                <Space orientation="vertical" size={2}>
+                  <Tag color={COLOR[s]} title={e.error ?? undefined}>
+                    {t(`ex_${s}`)}
+                  </Tag>
+                  {s === 'running' ? (
+                    <Progress
+                      size="small"
+                      style={{ width: 140 }}
+                      percent={e.progressTotal ? Math.floor((100 * e.progressDone) / e.progressTotal) : 0}
+                      format={() => `${e.progressDone}/${e.progressTotal}`}
+                      data-testid="export-progress"
+                    />
+                  ) : null}
+                </Space>
               ),
+            },
+            {
+              title: t('exportFormat'),
+              dataIndex: 'format',
+              render: (v: MailboxExportDto['format']) => (v === 'mbox' ? 'mbox' : '.eml'),
             },
             { title: t('messages'), dataIndex: 'messages' },
             { title: t('size'), dataIndex: 'size', render: (v: number) => formatBytes(v) },
@@ -84,7 +107,7 @@ export default function Exports() {
                       void run(e.id, async () =>
                         saveBlob(
                           await exportsApi.download(e.id),
-                          `${e.address.replace(/@.*/, '')}-${e.id.slice(0, 8)}.zip`,
+                          `${e.address.replace(/@.*/, '')}-${e.format}-${e.id.slice(0, 8)}.zip`,
                         ),
                       )
                     }

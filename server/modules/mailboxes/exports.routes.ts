@@ -1,5 +1,10 @@
 import { IdParams } from '../../../shared/common';
-import { MailboxExportDto, MailboxExportList, MailboxExportQuery } from '../../../shared/mailboxes/exports';
+import {
+  CreateExportBody,
+  MailboxExportDto,
+  MailboxExportList,
+  MailboxExportQuery,
+} from '../../../shared/mailboxes/exports';
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../../platform/errors';
 import type { ApiRegistry } from '../../platform/http/api-router';
@@ -66,6 +71,58 @@ export function registerExportRoutes(
     },
   );
 
+  api.route(
+    {
+      method: 'post',
+      path: '/admin/exports',
+      summary:
+        "Start an archive of a member's mailbox or of a department subtree, as .eml files or mbox (runs in the background; poll the list)",
+      tag: 'retention',
+      auth: { roles: ['admin'] },
+      body: CreateExportBody,
+      response: MailboxExportDto,
+      status: 202,
+    },
+    async ({ actor, body, ctx }) => {
+      const opts = {
+        reason: 'admin' as const,
+        requestedBy: actor.memberId,
+        keepDays: 30,
+        format: body.format,
+      };
+      let started: Awaited<ReturnType<MailboxExportService['start']>>;
+      if (body.scope === 'mailbox') {
+        const [box]: { id: string }[] = await d.ds.query(
+          `SELECT id FROM mailboxes WHERE tenant_id = $1 AND member_id = $2 AND status <> 'purged'`,
+          [actor.tenantId, body.memberId],
+        );
+        if (!box) throw new NotFoundError('Mailbox');
+        started = await d.exports.start(actor.tenantId, box.id, opts);
+      } else {
+        started = await d.exports.startDepartment(actor.tenantId, body.departmentExternalId, opts);
+      }
+      started.done.catch((err: unknown) => d.logger.warn({ err }, 'export failed'));
+      const row = started.row;
+      await d.ds.transaction((em) =>
+        d.audit.record(em, {
+          tenantId: actor.tenantId,
+          actorType: 'member',
+          actorId: actor.memberId,
+          action: row.scope === 'department' ? 'department.export_requested' : 'mailbox.export_requested',
+          targetType: row.scope === 'department' ? 'department' : 'mailbox',
+          targetId: row.scope === 'department' ? row.department_external_id! : row.mailbox_id!,
+          details: {
+            exportId: row.id,
+            format: row.format,
+            ...(body.scope === 'mailbox' ? { memberId: body.memberId } : {}),
+          },
+          ctx,
+        }),
+      );
+      return present(row);
+    },
+  );
+
   api.download(
     {
       method: 'get',
@@ -92,7 +149,10 @@ export function registerExportRoutes(
       );
       return {
         contentType: 'application/zip',
-        filename: `${row.display_name ?? row.address} ${row.address} ${row.created_at.toISOString().slice(0, 10)}.zip`,
+        filename:
+          row.scope === 'department'
+            ? `${row.address} ${row.created_at.toISOString().slice(0, 10)}.zip`
+            : `${row.display_name ?? row.address} ${row.address} ${row.created_at.toISOString().slice(0, 10)}.zip`,
         body,
         size: Number(row.size),
       };
@@ -106,6 +166,11 @@ function present(r: ExportRow): MailboxExportDto {
     mailboxId: r.mailbox_id,
     memberId: r.member_id,
     address: r.address,
+    scope: r.scope,
+    departmentExternalId: r.department_external_id,
+    format: r.format,
+    progressDone: r.progress_done,
+    progressTotal: r.progress_total,
     displayName: r.display_name,
     reason: r.reason,
     status: r.status,

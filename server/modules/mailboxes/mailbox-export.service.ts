@@ -1,33 +1,35 @@
-import { createHash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
-import { ZipFile } from 'yazl';
+import type { ExportFormat } from '../../../shared/mailboxes/exports';
 import type { Clock } from '../../platform/clock';
 import { returning } from '../../platform/db/returning';
 import { NotFoundError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
-
-/** Archives are written in pieces of this size, so no row (and no buffer) holds a whole mailbox. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
-/** Messages whose metadata is read per query while listing the archive's entries. */
-const LIST_BATCH = 1000;
+import { type ArchiveSource, ExportArchiveWriter } from './export-archive';
 
 export interface ExportOptions {
   reason: 'purge' | 'admin';
   requestedBy?: string | null;
   /** Days the archive is kept for download. */
   keepDays: number;
+  /** Default `eml-zip`. */
+  format?: ExportFormat;
 }
 
 export interface ExportRow {
   id: string;
-  mailbox_id: string;
+  mailbox_id: string | null;
   member_id: string | null;
+  /** The mailbox's address, or the department's name for a department export. */
   address: string;
   display_name: string | null;
   reason: 'purge' | 'admin';
   status: 'running' | 'ready' | 'failed';
+  format: ExportFormat;
+  scope: 'mailbox' | 'department';
+  department_external_id: string | null;
+  progress_done: number;
+  progress_total: number;
   messages: number;
   size: string;
   sha256: string | null;
@@ -38,30 +40,27 @@ export interface ExportRow {
   expires_at: Date;
 }
 
-interface MessageEntry {
-  id: string;
-  folder_id: string;
-  blob_sha256: string;
-  subject: string;
-  received_at: Date;
-  is_seen: boolean;
-  is_flagged: boolean;
-  is_answered: boolean;
-  labels: string[];
+interface Started {
+  row: ExportRow;
+  done: Promise<ExportRow>;
 }
 
 /**
- * Exports a mailbox as a zip: one `.eml` per message (the stored bytes, untouched) under its folder
- * path, and `manifest.json` with flags and labels so the mailbox can be restored or imported
- * elsewhere. Blobs are read one at a time as the zip is written, and the zip goes to the database
- * in chunks, so memory stays flat whatever the mailbox size.
+ * Exports a mailbox, or every active mailbox of a department subtree, as a zip: `.eml` files by
+ * folder or one mboxrd file per folder (see ExportFormat), plus `manifest.json` with flags and
+ * labels so mail can be restored or imported elsewhere. Blobs are read one at a time and the zip
+ * goes to the database in chunks, so memory stays flat whatever the size.
  */
 export class MailboxExportService {
+  private readonly writer: ExportArchiveWriter;
+
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.writer = new ExportArchiveWriter(ds);
+  }
 
   /** Exports and waits for the archive to be complete. */
   async exportMailbox(tenantId: string, mailboxId: string, opts: ExportOptions): Promise<ExportRow> {
@@ -69,11 +68,7 @@ export class MailboxExportService {
   }
 
   /** Records the export (status `running`) and writes it in the background: `done` settles when finished. */
-  async start(
-    tenantId: string,
-    mailboxId: string,
-    opts: ExportOptions,
-  ): Promise<{ row: ExportRow; done: Promise<ExportRow> }> {
+  async start(tenantId: string, mailboxId: string, opts: ExportOptions): Promise<Started> {
     const [box]: { address: string; member_id: string | null; display_name: string | null }[] =
       await this.ds.query(
         `SELECT mb.local_part || '@' || d.name AS address, mb.member_id, m.display_name
@@ -83,42 +78,141 @@ export class MailboxExportService {
         [tenantId, mailboxId],
       );
     if (!box) throw new NotFoundError('Mailbox');
+    const row = await this.insert(tenantId, opts, {
+      mailboxId,
+      memberId: box.member_id,
+      address: box.address,
+      displayName: box.display_name,
+      departmentExternalId: null,
+    });
+    const source: ArchiveSource = {
+      mailboxId,
+      address: box.address,
+      displayName: box.display_name,
+      prefix: '',
+    };
+    return {
+      row,
+      done: this.complete(tenantId, row, [source], (per) => ({
+        address: box.address,
+        exportedAt: this.clock.now().toISOString(),
+        format: row.format,
+        messages: per[0]?.messages ?? [],
+      })),
+    };
+  }
+
+  /**
+   * Starts an archive of every active mailbox whose member belongs to the department or any
+   * sub-department; each mailbox's folders go under a directory named by its address.
+   */
+  async startDepartment(
+    tenantId: string,
+    departmentExternalId: string,
+    opts: ExportOptions,
+  ): Promise<Started> {
+    const [dept]: { name: string }[] = await this.ds.query(
+      `SELECT name FROM departments WHERE tenant_id = $1 AND external_id = $2`,
+      [tenantId, departmentExternalId],
+    );
+    if (!dept) throw new NotFoundError('Department');
+    const boxes: { id: string; address: string; display_name: string | null }[] = await this.ds.query(
+      `SELECT mb.id, mb.local_part || '@' || d.name AS address, m.display_name
+         FROM members m
+         JOIN mailboxes mb ON mb.tenant_id = m.tenant_id AND mb.member_id = m.id AND mb.status = 'active'
+         JOIN domains d ON d.tenant_id = mb.tenant_id AND d.id = mb.domain_id
+        WHERE m.tenant_id = $1 AND m.status = 'active'
+          AND m.department_ids && ARRAY(SELECT x.external_id FROM departments x
+                                         WHERE x.tenant_id = $1 AND $2 = ANY (x.path))
+        ORDER BY address`,
+      [tenantId, departmentExternalId],
+    );
+    const row = await this.insert(tenantId, opts, {
+      mailboxId: null,
+      memberId: null,
+      address: dept.name,
+      displayName: null,
+      departmentExternalId,
+    });
+    const sources = boxes.map((b) => ({
+      mailboxId: b.id,
+      address: b.address,
+      displayName: b.display_name,
+      prefix: `${b.address}/`,
+    }));
+    return {
+      row,
+      done: this.complete(tenantId, row, sources, (per) => ({
+        department: { externalId: departmentExternalId, name: dept.name },
+        exportedAt: this.clock.now().toISOString(),
+        format: row.format,
+        mailboxes: per.map((p) => ({
+          address: p.source.address,
+          displayName: p.source.displayName,
+          messages: p.messages,
+        })),
+      })),
+    };
+  }
+
+  private async insert(
+    tenantId: string,
+    opts: ExportOptions,
+    what: {
+      mailboxId: string | null;
+      memberId: string | null;
+      address: string;
+      displayName: string | null;
+      departmentExternalId: string | null;
+    },
+  ): Promise<ExportRow> {
     const now = this.clock.now();
     const [row]: ExportRow[] = await this.ds.query(
-      `INSERT INTO mailbox_exports (tenant_id, mailbox_id, member_id, address, display_name, reason, requested_by, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      `INSERT INTO mailbox_exports (tenant_id, mailbox_id, member_id, address, display_name, reason, requested_by,
+                                    created_at, expires_at, format, scope, department_external_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
       [
         tenantId,
-        mailboxId,
-        box.member_id,
-        box.address,
-        box.display_name,
+        what.mailboxId,
+        what.memberId,
+        what.address,
+        what.displayName,
         opts.reason,
         opts.requestedBy ?? null,
         now,
         new Date(now.getTime() + opts.keepDays * 86_400_000),
+        opts.format ?? 'eml-zip',
+        what.departmentExternalId ? 'department' : 'mailbox',
+        what.departmentExternalId,
       ],
     );
-    return { row: row!, done: this.complete(tenantId, mailboxId, row!, box.address) };
+    return row!;
   }
 
   private async complete(
     tenantId: string,
-    mailboxId: string,
     row: ExportRow,
-    address: string,
+    sources: ArchiveSource[],
+    manifestOf: Parameters<ExportArchiveWriter['write']>[4],
   ): Promise<ExportRow> {
     try {
-      const { messages, size, sha256 } = await this.writeArchive(tenantId, mailboxId, row.id, address);
+      const { messages, size, sha256 } = await this.writer.write(
+        tenantId,
+        row.id,
+        sources,
+        row.format,
+        manifestOf,
+      );
       const [done] = await returning<ExportRow>(
         this.ds,
-        `UPDATE mailbox_exports SET status = 'ready', messages = $3, size = $4, sha256 = $5, finished_at = $6
+        `UPDATE mailbox_exports SET status = 'ready', messages = $3, size = $4, sha256 = $5, finished_at = $6,
+                progress_done = $3, progress_total = $3
           WHERE tenant_id = $1 AND id = $2 RETURNING *`,
         [tenantId, row.id, messages, size, sha256, this.clock.now()],
       );
       return done!;
     } catch (err) {
-      this.logger.error({ err, tenantId, mailboxId }, 'mailbox export failed');
+      this.logger.error({ err, tenantId, exportId: row.id }, 'mailbox export failed');
       await this.ds.query(`DELETE FROM mailbox_export_chunks WHERE tenant_id = $1 AND export_id = $2`, [
         tenantId,
         row.id,
@@ -169,137 +263,4 @@ export class MailboxExportService {
     );
     return rows.length;
   }
-
-  private async writeArchive(
-    tenantId: string,
-    mailboxId: string,
-    exportId: string,
-    address: string,
-  ): Promise<{ messages: number; size: number; sha256: string }> {
-    const folders = await this.folderPaths(tenantId, mailboxId);
-    const zip = new ZipFile();
-    const manifest: unknown[] = [];
-    const used = new Set<string>();
-    let messages = 0;
-    let cursor: { receivedAt: Date; id: string } | null = null;
-    for (;;) {
-      const batch: MessageEntry[] = await this.ds.query(
-        `SELECT id, folder_id, blob_sha256, subject, received_at, is_seen, is_flagged, is_answered, labels
-           FROM messages WHERE tenant_id = $1 AND mailbox_id = $2
-            AND ($3::timestamptz IS NULL OR (received_at, id) > ($3, $4::uuid))
-          ORDER BY received_at, id LIMIT $5`,
-        [tenantId, mailboxId, cursor?.receivedAt ?? null, cursor?.id ?? null, LIST_BATCH],
-      );
-      for (const m of batch) {
-        const name = uniqueName(used, `${folders.get(m.folder_id) ?? 'Other'}/${entryName(m)}`);
-        manifest.push({
-          file: name,
-          folder: folders.get(m.folder_id) ?? null,
-          receivedAt: m.received_at.toISOString(),
-          seen: m.is_seen,
-          flagged: m.is_flagged,
-          answered: m.is_answered,
-          labels: m.labels,
-        });
-        zip.addReadStreamLazy(name, { mtime: m.received_at }, (cb) => {
-          this.ds
-            .query(`SELECT content FROM mail_blobs WHERE tenant_id = $1 AND sha256 = $2`, [
-              tenantId,
-              m.blob_sha256,
-            ])
-            .then((rows: { content: Buffer }[]) =>
-              cb(null, Readable.from([rows[0]?.content ?? Buffer.alloc(0)])),
-            )
-            .catch((err: Error) => cb(err, undefined as unknown as Readable));
-        });
-        messages++;
-      }
-      if (batch.length < LIST_BATCH) break;
-      const last = batch[batch.length - 1]!;
-      cursor = { receivedAt: last.received_at, id: last.id };
-    }
-    zip.addBuffer(
-      Buffer.from(
-        JSON.stringify({ address, exportedAt: this.clock.now().toISOString(), messages: manifest }, null, 2),
-      ),
-      'manifest.json',
-    );
-    zip.end();
-
-    const hash = createHash('sha256');
-    let size = 0;
-    let seq = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const content = Buffer.concat(pending);
-      pending = [];
-      pendingBytes = 0;
-      await this.ds.query(
-        `INSERT INTO mailbox_export_chunks (tenant_id, export_id, seq, content) VALUES ($1, $2, $3, $4)`,
-        [tenantId, exportId, seq++, content],
-      );
-    };
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes < CHUNK_BYTES) return done();
-        flush().then(() => done(), done);
-      },
-      final(done) {
-        flush().then(() => done(), done);
-      },
-    });
-    await new Promise<void>((resolve, reject) => {
-      zip.on('error', reject);
-      pipeline(zip.outputStream, sink).then(resolve, reject);
-    });
-    return { messages, size, sha256: hash.digest('hex') };
-  }
-
-  /** Folder id → "Parent/Child" path, names made safe for archive entries. */
-  private async folderPaths(tenantId: string, mailboxId: string): Promise<Map<string, string>> {
-    const rows: { id: string; parent_id: string | null; name: string }[] = await this.ds.query(
-      `SELECT id, parent_id, name FROM folders WHERE tenant_id = $1 AND mailbox_id = $2`,
-      [tenantId, mailboxId],
-    );
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const paths = new Map<string, string>();
-    for (const r of rows) {
-      const parts: string[] = [];
-      const seen = new Set<string>();
-      for (let f: typeof r | undefined = r; f && !seen.has(f.id); f = byId.get(f.parent_id ?? '')) {
-        seen.add(f.id);
-        parts.unshift(safeSegment(f.name));
-      }
-      paths.set(r.id, parts.join('/'));
-    }
-    return paths;
-  }
-}
-
-function entryName(m: MessageEntry): string {
-  const stamp = m.received_at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const subject = safeSegment(m.subject).slice(0, 60) || 'no-subject';
-  return `${stamp} ${subject}.eml`;
-}
-
-function uniqueName(used: Set<string>, name: string): string {
-  let candidate = name;
-  for (let i = 2; used.has(candidate); i++) candidate = name.replace(/\.eml$/, ` (${i}).eml`);
-  used.add(candidate);
-  return candidate;
-}
-
-/** Keeps Chinese and other letters; drops path separators, control and reserved characters. */
-function safeSegment(name: string): string {
-  return name
-    .replace(/[\p{Cc}/\\:*?"<>|]+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^\.+/, '');
 }

@@ -14,6 +14,7 @@ import { ConsoleOps1763901200000 } from './1763901200000-console-ops';
 import { AuthThrottle1763901400000 } from './1763901400000-auth-throttle';
 import { GroupAdmin1763901300000 } from './1763901300000-group-admin';
 import { OutboundClaims1763901600000 } from './1763901600000-outbound-claims';
+import { ExportFormats1763901900000 } from './1763901900000-export-formats';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   GroupAdmin1763901300000,
   AuthThrottle1763901400000,
   OutboundClaims1763901600000,
+  ExportFormats1763901900000,
 ];
