@@ -425,7 +425,10 @@ export function createServices(deps: AppDeps) {
     logger: logger.child({ module: 'uploads' }),
   });
   const drafts = new DraftStore({ ds, clock, uploads });
-  const sendPreferences = new SendPreferences(ds);
+  const sendPreferences = new SendPreferences(
+    ds,
+    async (tenantId, em) => (await sendPolicy.forTenant(tenantId, em)).undoSendDefaultSeconds,
+  );
   const scheduledSends = new ScheduledSendsService({ ds, clock, drafts, prefs: sendPreferences });
   const compose = new ComposeService({ ds, clock, drafts, outgoing, scheduler: scheduledSends });
   const sendDispatcher = new SendDispatcher({

@@ -36,6 +36,7 @@ export const ErrorCodes = {
   mailUnparseable: 'mail.unparseable',
   // outbound (sending)
   mailPolicyExternalDenied: 'mail.policy_external_denied',
+  mailPolicyInternalDenied: 'mail.policy_internal_denied',
   mailDailyLimit: 'mail.daily_limit',
   mailTooLarge: 'mail.too_large',
   mailAttachmentTooLarge: 'mail.attachment_too_large',

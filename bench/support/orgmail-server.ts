@@ -175,7 +175,7 @@ function nodeCpuMs(pid: number): number {
   return total;
 }
 
-/** User + system CPU of a process and its direct children (e.g. the postmaster and its backends). */
+/** User + system CPU of a process and its direct children, live or ended (the postmaster and its backends). */
 export function treeCpuMs(parent: number): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
@@ -184,6 +184,8 @@ export function treeCpuMs(parent: number): number {
       const f = statFields(Number(entry));
       if (Number(entry) !== parent && Number(f[1]) !== parent) continue;
       total += (Number(f[11]) + Number(f[12])) * TICK_MS;
+      // The parent's count of children it has already reaped (backends that ended): not lost.
+      if (Number(entry) === parent) total += (Number(f[13]) + Number(f[14])) * TICK_MS;
     } catch {
       // gone meanwhile
     }

@@ -105,4 +105,9 @@ export const orgEn: Record<keyof typeof orgZh, string> = {
   exportFormatMbox: 'mbox (one per folder)',
   exportStart: 'Start export',
   exportFormat: 'Format',
+  featureSwitches: 'Feature switches',
+  internalSendingAllowed: 'Internal sending allowed',
+  internalSendingHint: 'Department and member exceptions to either switch are set through the API',
+  undoSendDefaultSeconds: 'Undo-send window (seconds, 0–30)',
+  undoSendDefaultHint: 'For members who have not chosen their own; 0 sends at once',
 };

@@ -106,4 +106,9 @@ export const orgZh = {
   exportFormatMbox: 'mbox（每个文件夹一个）',
   exportStart: '开始导出',
   exportFormat: '格式',
+  featureSwitches: '功能开关',
+  internalSendingAllowed: '允许内部发信',
+  internalSendingHint: '部门和成员的例外规则可通过 API 设置',
+  undoSendDefaultSeconds: '撤回发送时间（秒，0–30）',
+  undoSendDefaultHint: '用于未自行设置的成员；0 表示立即发出',
 };

@@ -88,12 +88,30 @@ export default function Policies() {
               maxAttachmentBytes: maxAttachmentMb * MB,
             })}
           >
+            <Typography.Text strong>{t('featureSwitches')}</Typography.Text>
+            <Pair>
+              <Form.Item
+                name="internalSendingAllowed"
+                label={t('internalSendingAllowed')}
+                valuePropName="checked"
+              >
+                <Switch data-testid="internal-sending" />
+              </Form.Item>
+              <Form.Item
+                name="externalSendingAllowed"
+                label={t('externalSendingAllowed')}
+                valuePropName="checked"
+              >
+                <Switch data-testid="external-sending" />
+              </Form.Item>
+            </Pair>
+            <Typography.Paragraph type="secondary">{t('internalSendingHint')}</Typography.Paragraph>
             <Form.Item
-              name="externalSendingAllowed"
-              label={t('externalSendingAllowed')}
-              valuePropName="checked"
+              name="undoSendDefaultSeconds"
+              label={t('undoSendDefaultSeconds')}
+              extra={t('undoSendDefaultHint')}
             >
-              <Switch />
+              <InputNumber min={0} max={30} precision={0} style={{ width: 160 }} />
             </Form.Item>
             <Form.Item name="dailyExternalRecipientLimit" label={t('dailyExternalRecipientLimit')}>
               <InputNumber min={0} max={1_000_000} style={{ width: 160 }} />

@@ -100,7 +100,7 @@ export function registerScheduledSendRoutes(
     {
       method: 'get',
       path: '/mail/preferences/undo-send',
-      summary: 'My undo-send window in seconds (0–30, default 10)',
+      summary: 'My undo-send window in seconds (0–30; the organization default until I choose)',
       tag: 'scheduled-sends',
       auth,
       response: UndoSendPreference,

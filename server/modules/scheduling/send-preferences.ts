@@ -2,9 +2,18 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { UNDO_SECONDS_DEFAULT, type UndoSendPreference } from '../../../shared/scheduling/scheduled-sends';
 import type { Actor } from '../../platform/http/actor';
 
-/** A member's own sending preferences; today the undo-send window (0–30 s, default 10 s). */
+/** The organization's undo-send window for members who have not chosen one (send policy). */
+export type UndoDefault = (tenantId: string, em: EntityManager) => Promise<number>;
+
+/**
+ * A member's own sending preferences; today the undo-send window (0–30 s). Without a choice of their
+ * own, the organization's default applies (10 s unless the send policy says otherwise).
+ */
 export class SendPreferences {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly undoDefault: UndoDefault = async () => UNDO_SECONDS_DEFAULT,
+  ) {}
 
   async undoSeconds(
     tenantId: string,
@@ -15,7 +24,7 @@ export class SendPreferences {
       `SELECT undo_seconds FROM send_preferences WHERE tenant_id = $1 AND member_id = $2`,
       [tenantId, memberId],
     );
-    return row ? Number(row.undo_seconds) : UNDO_SECONDS_DEFAULT;
+    return row ? Number(row.undo_seconds) : this.undoDefault(tenantId, em);
   }
 
   async get(actor: Actor): Promise<UndoSendPreference> {

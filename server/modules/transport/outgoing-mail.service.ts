@@ -84,6 +84,8 @@ export interface SubmitResult {
 interface Plan {
   local: Map<string, DeliveryTarget[]>;
   remote: Map<string, string[]>;
+  /** Recipients that resolved to the sender's own organization (its mailboxes, aliases, groups). */
+  internal: string[];
   unknown: string[];
   refused: { address: string; reason: string }[];
 }
@@ -291,7 +293,7 @@ export class OutgoingMailService {
 
   /** Resolves every recipient: our mailboxes (any organization hosted here) or a remote domain. */
   private async plan(em: EntityManager, msg: OutgoingMessage): Promise<Plan> {
-    const plan: Plan = { local: new Map(), remote: new Map(), unknown: [], refused: [] };
+    const plan: Plan = { local: new Map(), remote: new Map(), internal: [], unknown: [], refused: [] };
     const addresses = [...new Set(msg.recipients.map((r) => r.trim().toLowerCase()).filter(Boolean))];
     if (addresses.length === 0)
       throw new AppError(ErrorCodes.mailNoRecipients, 400, 'Add at least one recipient');
@@ -303,6 +305,8 @@ export class OutgoingMailService {
         continue;
       }
       const r = await this.d.recipients.resolve(address, msg.raw.length, em);
+      if (r.kind !== 'unknown_domain' && r.kind !== 'unknown_address' && r.tenantId === msg.tenantId)
+        plan.internal.push(address);
       switch (r.kind) {
         case 'unknown_domain': {
           const domain = address.slice(address.lastIndexOf('@') + 1).replace(/\.$/, '');
@@ -370,6 +374,17 @@ export class OutgoingMailService {
       }
     }
     if (!sender) return;
+    if (
+      plan.internal.length > 0 &&
+      !(await this.d.policy.internalAllowed(em, msg.tenantId, sender.memberId, sender.policy))
+    ) {
+      throw new AppError(
+        ErrorCodes.mailPolicyInternalDenied,
+        403,
+        'Your organization does not allow you to send mail inside the organization',
+        { details: { recipients: plan.internal } },
+      );
+    }
     const external = [...plan.remote.values()].reduce((n, list) => n + list.length, 0);
     if (external === 0) return;
     if (!(await this.d.policy.externalAllowed(em, msg.tenantId, sender.memberId, sender.policy))) {

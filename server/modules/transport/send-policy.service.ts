@@ -40,13 +40,32 @@ export class SendPolicyService {
    * May this member send outside? A member deny wins, then a member allow, then a department deny,
    * then a department allow (a department covers its sub-departments), then the organization default.
    */
-  async externalAllowed(
+  externalAllowed(
     em: EntityManager,
     tenantId: string,
     memberId: string | null,
     policy: SendPolicy,
   ): Promise<boolean> {
-    const o = policy.overrides;
+    return this.allowed(em, tenantId, memberId, policy.overrides, policy.externalSendingAllowed);
+  }
+
+  /** May this member mail our own organization's addresses? Same precedence as externalAllowed. */
+  internalAllowed(
+    em: EntityManager,
+    tenantId: string,
+    memberId: string | null,
+    policy: SendPolicy,
+  ): Promise<boolean> {
+    return this.allowed(em, tenantId, memberId, policy.internalOverrides, policy.internalSendingAllowed);
+  }
+
+  private async allowed(
+    em: EntityManager,
+    tenantId: string,
+    memberId: string | null,
+    o: SendPolicy['overrides'],
+    fallback: boolean,
+  ): Promise<boolean> {
     if (memberId) {
       if (o.denyMembers.includes(memberId)) return false;
       if (o.allowMembers.includes(memberId)) return true;
@@ -63,7 +82,7 @@ export class SendPolicyService {
         if (o.allowDepartments.some((d) => ancestors.has(d))) return true;
       }
     }
-    return policy.externalSendingAllowed;
+    return fallback;
   }
 
   /** External recipients this member has sent to today (organization time zone). */
