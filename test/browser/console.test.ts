@@ -250,8 +250,16 @@ describe('Admin console (browser)', function () {
     const who = employees[5]!;
     await openMember(who.name);
     const aliases = page.getByTestId('member-aliases');
+    // The member's addresses have loaded (the field shows the primary's domain), then type.
+    await waitFor(
+      async () => /@[a-z0-9.-]+\.[a-z]+/i.test(await aliases.locator('.ant-input-suffix').innerText()),
+      10_000,
+      'the alias field to show the domain',
+    );
     await aliases.locator('input').fill('sales.east');
-    await aliases.getByRole('button', { name: '添加别名' }).click();
+    const add = aliases.getByRole('button', { name: '添加别名' });
+    await waitFor(() => add.isEnabled(), 5_000, 'the add button to be enabled');
+    await add.click();
     await aliases.getByTestId('alias').filter({ hasText: 'sales.east@' }).waitFor();
     const id = (
       await adminApi<{ members: { id: string }[] }>('GET', `/admin/members?q=${encodeURIComponent(who.name)}`)

@@ -50,7 +50,9 @@ export function MemberAliases({ memberId }: { memberId: string }) {
           onChange={(e) => setLocalPart(e.target.value)}
           onPressEnter={add}
           placeholder={t('aliasPlaceholder')}
-          suffix={a ? <Typography.Text type="secondary">@{a.primary.split('@')[1]}</Typography.Text> : null}
+          // Always a suffix (a placeholder until the addresses load): the field keeps its DOM, and
+          // what someone types meanwhile stays where it is.
+          suffix={<Typography.Text type="secondary">@{a ? a.primary.split('@')[1] : '…'}</Typography.Text>}
           style={{ width: 320 }}
           data-testid="alias-input"
         />
