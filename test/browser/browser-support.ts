@@ -169,3 +169,46 @@ export async function sessionOf(
   if (!raw) throw new Error('not signed in');
   return JSON.parse(raw);
 }
+
+export const DESKTOP = { width: 1280, height: 800 };
+
+/**
+ * A desktop console page signed in as the local admin of a fresh embedded default: the one-time
+ * password printed at first start, then `newPassword`. Console errors and warnings are collected
+ * into `problems` (suites assert there are none).
+ */
+export async function consoleAsNewAdmin(
+  browser: Browser,
+  app: RunningOrgMail,
+  newPassword: string,
+  problems: string[],
+  options: { acceptDownloads?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const out = app.server.output();
+  const org = /organization: +(\S+)/.exec(out)?.[1] ?? '';
+  const oneTimePassword = /password: +(\S+)/.exec(out)?.[1] ?? '';
+  const context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    acceptDownloads: options.acceptDownloads ?? false,
+  });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  await page.goto(`${app.url}/console/`);
+  const form = page.getByTestId('local-sign-in');
+  await form.getByLabel('组织标识').fill(org);
+  await form.getByLabel('用户名').fill('admin');
+  await form.getByLabel('密码').fill(oneTimePassword);
+  await form.getByRole('button', { name: /登\s*录/ }).click();
+  const change = page.getByTestId('change-password');
+  await change.waitFor();
+  await change.getByLabel('新密码', { exact: true }).fill(newPassword);
+  await change.getByLabel('确认新密码').fill(newPassword);
+  await change.getByRole('button', { name: /登\s*录/ }).click();
+  await page.getByTestId('dashboard').waitFor();
+  return { context, page };
+}

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../support/process';
 import {
   deliver,
@@ -10,9 +10,9 @@ import {
   sessionOf,
   startOrgMail,
   type RunningOrgMail,
+  consoleAsNewAdmin,
 } from './browser-support';
 
-const DESKTOP = { width: 1280, height: 800 };
 const NEW_PASSWORD = 'Exports-管理员-2026!';
 
 interface ExportRow {
@@ -33,40 +33,16 @@ describe('Admin console: exports form (browser)', function () {
   this.timeout(120_000);
   let app: RunningOrgMail;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const consoleProblems: string[] = [];
 
   before(async function () {
     const chromiumPath = requireChromium(this);
     app = await startOrgMail('console-exports', 30);
-    const out = app.server.output();
-    const org = /organization: +(\S+)/.exec(out)?.[1] ?? '';
-    const oneTimePassword = /password: +(\S+)/.exec(out)?.[1] ?? '';
     browser = await launch(chromiumPath);
-    context = await browser.newContext({
-      viewport: DESKTOP,
-      locale: 'zh-CN',
-      timezoneId: 'Asia/Shanghai',
+    ({ page } = await consoleAsNewAdmin(browser, app, NEW_PASSWORD, consoleProblems, {
       acceptDownloads: true,
-    });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(`${m.type()}: ${m.text()}`);
-    });
-    await page.goto(`${app.url}/console/`);
-    const form = page.getByTestId('local-sign-in');
-    await form.getByLabel('组织标识').fill(org);
-    await form.getByLabel('用户名').fill('admin');
-    await form.getByLabel('密码').fill(oneTimePassword);
-    await form.getByRole('button', { name: /登\s*录/ }).click();
-    const change = page.getByTestId('change-password');
-    await change.waitFor();
-    await change.getByLabel('新密码', { exact: true }).fill(NEW_PASSWORD);
-    await change.getByLabel('确认新密码').fill(NEW_PASSWORD);
-    await change.getByRole('button', { name: /登\s*录/ }).click();
-    await page.getByTestId('dashboard').waitFor();
+    }));
   });
 
   after(async () => {

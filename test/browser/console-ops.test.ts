@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../support/process';
 import {
   deliver,
@@ -9,6 +9,7 @@ import {
   sessionOf,
   startOrgMail,
   type RunningOrgMail,
+  consoleAsNewAdmin,
 } from './browser-support';
 
 interface Employee {
@@ -17,7 +18,6 @@ interface Employee {
   admin: boolean;
 }
 
-const DESKTOP = { width: 1280, height: 800 };
 const NEW_PASSWORD = 'Console-运维-2026!';
 
 /**
@@ -29,7 +29,6 @@ describe('Admin console, operations pages (browser)', function () {
   this.timeout(120_000);
   let app: RunningOrgMail;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let employees: Employee[] = [];
   let shot = '';
@@ -38,9 +37,6 @@ describe('Admin console, operations pages (browser)', function () {
   before(async function () {
     const chromiumPath = requireChromium(this);
     app = await startOrgMail('console-ops', 12);
-    const out = app.server.output();
-    const org = /organization: +(\S+)/.exec(out)?.[1] ?? '';
-    const oneTimePassword = /password: +(\S+)/.exec(out)?.[1] ?? '';
     const list = (await (await fetch(`${app.url}/api/v1/sandbox/employees?limit=30`)).json()) as {
       employees: Employee[];
     };
@@ -48,25 +44,7 @@ describe('Admin console, operations pages (browser)', function () {
       (e) => !e.admin && list.employees.filter((x) => x.name.includes(e.name)).length === 1,
     );
     browser = await launch(chromiumPath);
-    context = await browser.newContext({ viewport: DESKTOP, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(`${m.type()}: ${m.text()}`);
-    });
-    // The local admin's first sign-in: the one-time password, then a new one.
-    await page.goto(`${app.url}/console/`);
-    const form = page.getByTestId('local-sign-in');
-    await form.getByLabel('组织标识').fill(org);
-    await form.getByLabel('用户名').fill('admin');
-    await form.getByLabel('密码').fill(oneTimePassword);
-    await form.getByRole('button', { name: /登\s*录/ }).click();
-    const change = page.getByTestId('change-password');
-    await change.waitFor();
-    await change.getByLabel('新密码', { exact: true }).fill(NEW_PASSWORD);
-    await change.getByLabel('确认新密码').fill(NEW_PASSWORD);
-    await change.getByRole('button', { name: /登\s*录/ }).click();
-    await page.getByTestId('dashboard').waitFor();
+    ({ page } = await consoleAsNewAdmin(browser, app, NEW_PASSWORD, consoleProblems));
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nodemailer from 'nodemailer';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../support/process';
 import {
   deliver,
@@ -12,6 +12,7 @@ import {
   signInAs,
   startOrgMail,
   type RunningOrgMail,
+  consoleAsNewAdmin,
 } from './browser-support';
 
 interface Employee {
@@ -28,7 +29,6 @@ interface Dept {
   groupAddress: string | null;
 }
 
-const DESKTOP = { width: 1280, height: 800 };
 const NEW_PASSWORD = 'Console-组织-2026!';
 
 /**
@@ -42,7 +42,6 @@ describe('Admin console, organization pages (browser)', function () {
   this.timeout(150_000);
   let app: RunningOrgMail;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let employees: Employee[] = [];
   let shot = '';
@@ -51,9 +50,6 @@ describe('Admin console, organization pages (browser)', function () {
   before(async function () {
     const chromiumPath = requireChromium(this);
     app = await startOrgMail('console-org', 30);
-    const out = app.server.output();
-    const org = /organization: +(\S+)/.exec(out)?.[1] ?? '';
-    const oneTimePassword = /password: +(\S+)/.exec(out)?.[1] ?? '';
     const list = (await (await fetch(`${app.url}/api/v1/sandbox/employees?limit=30`)).json()) as {
       employees: Employee[];
     };
@@ -61,24 +57,7 @@ describe('Admin console, organization pages (browser)', function () {
       (e) => !e.admin && list.employees.filter((x) => x.name.includes(e.name)).length === 1,
     );
     browser = await launch(chromiumPath);
-    context = await browser.newContext({ viewport: DESKTOP, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(`${m.type()}: ${m.text()}`);
-    });
-    await page.goto(`${app.url}/console/`);
-    const form = page.getByTestId('local-sign-in');
-    await form.getByLabel('组织标识').fill(org);
-    await form.getByLabel('用户名').fill('admin');
-    await form.getByLabel('密码').fill(oneTimePassword);
-    await form.getByRole('button', { name: /登\s*录/ }).click();
-    const change = page.getByTestId('change-password');
-    await change.waitFor();
-    await change.getByLabel('新密码', { exact: true }).fill(NEW_PASSWORD);
-    await change.getByLabel('确认新密码').fill(NEW_PASSWORD);
-    await change.getByRole('button', { name: /登\s*录/ }).click();
-    await page.getByTestId('dashboard').waitFor();
+    ({ page } = await consoleAsNewAdmin(browser, app, NEW_PASSWORD, consoleProblems));
   });
 
   after(async () => {

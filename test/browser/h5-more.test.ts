@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitFor } from '../support/process';
 import {
   deliver,
   launch,
@@ -286,7 +287,12 @@ describe('H5 employee app: folders, batch actions, department rules, scheduled e
     await sheetSettled(page);
     await screenshot(page, 'more-department-picker');
     await option.click();
-    expect(await page.getByTestId('condition-department').innerText()).to.include(deptName);
+    // The chosen department's name shows once it is looked up ('…' until then).
+    await waitFor(
+      async () => (await page.getByTestId('condition-department').innerText()).includes(deptName),
+      10_000,
+      `the condition to show ${deptName}`,
+    );
     await page.getByTestId('action-type').selectOption('add_label');
     await page.getByTestId('action-label').locator('input').fill('同事来信');
     await page.locator('[data-testid="preview-count"], [data-testid="preview-none"]').first().waitFor();
