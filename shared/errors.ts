@@ -9,6 +9,7 @@ export const ErrorCodes = {
   badRequest: 'bad_request',
   unauthenticated: 'unauthenticated',
   tokenExpired: 'token_expired',
+  tokenRevoked: 'token_revoked',
   forbidden: 'forbidden',
   notFound: 'not_found',
   conflict: 'conflict',

@@ -125,6 +125,7 @@ export const memberOps = {
     api(MemberAppPasswordList, `/admin/members/${id}/app-passwords`).then((r) => r.appPasswords),
   revokeAppPasswords: (id: string) =>
     api(RevokedCount, `/admin/members/${id}/app-passwords/revoke`, { method: 'POST' }),
+  endSessions: (id: string) => apiVoid(`/admin/members/${id}/sessions/revoke`, { method: 'POST' }),
   autoReply: (id: string) => api(AutoReplyDto, `/admin/members/${id}/auto-reply`),
   setAutoReply: (id: string, body: z.input<typeof AutoReplyBody>) =>
     api(AutoReplyDto, `/admin/members/${id}/auto-reply`, { method: 'PUT', body }),

@@ -29,6 +29,7 @@ export const en: Record<ConsoleKey, string> = {
     'Built-in DingTalk emulator: pick an administrator to sign in as (only administrators may enter the console).',
   notAdmin: 'This account is not an administrator and cannot use the console',
   signOut: 'Sign out',
+  signOutEverywhere: 'Sign out on every device',
   language: '中文',
   menuDashboard: 'Dashboard',
   menuMembers: 'Members',

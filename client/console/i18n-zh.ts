@@ -30,6 +30,7 @@ export const zh = {
   dingTalkSandboxHint: '内置钉钉模拟器：选择一位管理员身份登录（仅管理员可进入后台）。',
   notAdmin: '该账号不是管理员，无法进入管理后台',
   signOut: '退出登录',
+  signOutEverywhere: '在所有设备上退出',
   language: 'English',
   menuDashboard: '概览',
   menuMembers: '成员与邮箱',

@@ -18,7 +18,7 @@ import {
 } from '@ant-design/icons';
 import { App, Avatar, Breadcrumb, Button, Dropdown, Layout, Menu, Spin } from 'antd';
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
-import { currentSession } from '../common/api';
+import { apiVoid, currentSession } from '../common/api';
 import { signOut } from '../common/auth';
 import { useI18n } from '../common/i18n';
 import { go, useHashRoute } from './hooks';
@@ -96,8 +96,17 @@ export default function Shell() {
             </Button>
             <Dropdown
               menu={{
-                items: [{ key: 'out', icon: <LogoutOutlined />, label: t('signOut') }],
-                onClick: () => signOut(),
+                items: [
+                  { key: 'out', icon: <LogoutOutlined />, label: t('signOut') },
+                  { key: 'everywhere', icon: <LogoutOutlined />, label: t('signOutEverywhere') },
+                ],
+                onClick: ({ key }) => {
+                  if (key === 'out') return signOut();
+                  // Every token of this account is refused from now on; sign out here whatever the answer.
+                  void apiVoid('/auth/sign-out', { method: 'POST' })
+                    .catch(() => undefined)
+                    .finally(signOut);
+                },
               }}
             >
               <Button type="text" data-testid="account-menu">

@@ -231,6 +231,17 @@ describe('Admin console, operations pages (browser)', function () {
       `/admin/members/${json.members[0]!.id}/forwarding`,
     );
     expect(fw.json).to.deep.include({ enabled: true, to: 'assistant@partner.example' });
+    // Sign the member out everywhere: the session they had stops working at once.
+    const session = await employeeToken(who);
+    expect((await call(session.token, 'GET', '/me')).status).to.equal(200);
+    await ops.getByText('登录与客户端密码').click();
+    await ops.getByTestId('end-sessions').click();
+    await page
+      .locator('.ant-popconfirm')
+      .getByRole('button', { name: /确\s*定|OK/ })
+      .click();
+    await page.locator('.ant-message-success').filter({ hasText: '已退出所有登录' }).waitFor();
+    expect((await call(session.token, 'GET', '/me')).status).to.equal(401);
     await ops.getByText('删除邮箱').first().click();
     await ops.getByTestId('delete-export').waitFor();
     await ops.scrollIntoViewIfNeeded();

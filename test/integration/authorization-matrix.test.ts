@@ -305,8 +305,10 @@ describe('@security authorization matrix: every API route × role × tenant', fu
   it('anonymous → 401, undeclared role → 403, other tenant → never 2xx nor its ids, declared role → no 401/5xx', async () => {
     const failures: string[] = [];
     const rows: string[] = [];
-    const order = (m: string) => (m === 'delete' ? 1 : 0);
-    const sorted = [...operations].sort((a, b) => order(a.method) - order(b.method));
+    // Deletes go after everything else, and "sign out everywhere" last of all: it ends the caller's tokens.
+    const order = (o: { method: string; path: string }) =>
+      o.path.endsWith('/auth/sign-out') ? 2 : o.method === 'delete' ? 1 : 0;
+    const sorted = [...operations].sort((a, b) => order(a) - order(b));
     for (const op of sorted) {
       const { url, missing } = fill(op.path);
       if (missing.length) continue; // reported by the test above

@@ -171,11 +171,89 @@ describe('@security JWT tampering through the API', function () {
     expect((await get('/me', token)).status).to.equal(401);
   });
 
-  // Known gaps, reported to the lead (not fixed here: the fix changes what every suite's tokenFor() grants).
-  it.skip(
-    'HOLE: a demoted admin keeps admin until the token expires (roles are taken from the token, not the member row)',
-  );
-  it.skip(
-    'HOLE: there is no sign-out or revocation: a token stays valid after a password change until it expires',
-  );
+  it("a demoted admin loses admin on the next request: roles are the token's that the member row still holds", async () => {
+    const boss = await createLocalUser(app, tenantA, { roles: ['admin', 'employee'] });
+    const adminOnly = bearer(tokenFor(app, tenantA, boss.member.id, ['admin']));
+    const both = bearer(tokenFor(app, tenantA, boss.member.id, ['admin', 'employee']));
+    expect((await get('/admin/members', adminOnly)).status).to.equal(200);
+    expect((await get('/admin/members', both)).status).to.equal(200);
+    await app.ds.query(`UPDATE members SET roles = '{employee}' WHERE tenant_id = $1 AND id = $2`, [
+      tenantA,
+      boss.member.id,
+    ]);
+    // A token of nothing but admin is left with no role at all: sign in again.
+    const refused = await get('/admin/members', adminOnly);
+    expect(refused.status).to.equal(401);
+    expect(refused.body.error.code).to.equal('token_revoked');
+    // A token that also says employee keeps that, and only that.
+    expect((await get('/admin/members', both)).status).to.equal(403);
+    expect((await get('/me', both)).status).to.equal(200);
+    // A token can never grant a role the member row lacks.
+    const forgedUp = bearer(tokenFor(app, tenantA, employeeA.id, ['admin', 'employee']));
+    expect((await get('/admin/members', forgedUp)).status).to.equal(403);
+  });
+
+  it('a password change, "sign out everywhere" and an admin ending the sessions each revoke every earlier token', async () => {
+    const user = await createLocalUser(app, tenantA, { roles: ['employee'] });
+    const slug = (await app.ds.query(`SELECT slug FROM tenants WHERE id = $1`, [tenantA]))[0].slug as string;
+    const login = async (password: string) => {
+      const res = await fetch(`${app.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant: slug, username: user.username, password }),
+      });
+      expect(res.status, 'sign-in').to.equal(200);
+      return bearer(((await res.json()) as Json).token as string);
+    };
+    const post = async (path: string, authorization: string, body?: unknown) =>
+      fetch(`${app.url}/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    const phone = await login(user.password);
+    const laptop = await login(user.password);
+    expect((await get('/me', phone)).status).to.equal(200);
+    const newPassword = 'a brand new passphrase 2026';
+    expect(
+      (await post('/auth/password', laptop, { currentPassword: user.password, newPassword })).status,
+    ).to.equal(204);
+    for (const old of [phone, laptop]) {
+      const res = await get('/me', old);
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('token_revoked');
+    }
+
+    const again = await login(newPassword);
+    const other = await login(newPassword);
+    expect((await post('/auth/sign-out', again)).status).to.equal(204);
+    expect((await get('/me', again)).status).to.equal(401);
+    expect((await get('/me', other)).status).to.equal(401);
+
+    const fresh = await login(newPassword);
+    expect((await get('/me', fresh)).status).to.equal(200);
+    // Only an admin of the member's own organization can end someone else's sessions.
+    expect(
+      (await post(`/admin/members/${user.member.id}/sessions/revoke`, bearer(employeeA.token))).status,
+    ).to.equal(403);
+    const foreign = bearer(tokenFor(app, tenantB, memberB, ['admin']));
+    expect((await post(`/admin/members/${user.member.id}/sessions/revoke`, foreign)).status).to.equal(404);
+    expect((await get('/me', fresh)).status).to.equal(200);
+    expect(
+      (await post(`/admin/members/${user.member.id}/sessions/revoke`, bearer(adminA.token))).status,
+    ).to.equal(204);
+    expect((await get('/me', fresh)).status).to.equal(401);
+    const audit = await app.ds.query(
+      `SELECT action FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY created_at`,
+      [tenantA, user.member.id],
+    );
+    expect(audit.map((r: { action: string }) => r.action)).to.include.members([
+      'auth.password_changed',
+      'auth.signed_out_everywhere',
+      'member.sessions_ended',
+    ]);
+    // A new sign-in works after all of it.
+    expect((await get('/me', await login(newPassword))).status).to.equal(200);
+  });
 });

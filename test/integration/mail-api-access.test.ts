@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { tokenFor } from '../support/fixtures';
+import { grantRoles, tokenFor } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { as, deliver, fixture, mail, startOrg, type Org, type Person, countsDrift } from './mail-api-helpers';
 
@@ -90,6 +90,7 @@ describe('mail API: who may see what, grants, bad input', function () {
   }
 
   it('an admin grants read access: the grantee reads but cannot modify; full access can; revoking ends it; all audited', async () => {
+    await grantRoles(app, orgA.tenantId, orgA.people[5]!.memberId, ['admin']);
     const adminToken = tokenFor(app, orgA.tenantId, orgA.people[5]!.memberId, ['admin']);
     const admin = (r: request.Test) => r.set('authorization', `Bearer ${adminToken}`);
     // employees cannot grant themselves anything

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createTenant, createLocalUser, tokenFor } from '../support/fixtures';
+import { createTenant, createLocalUser, grantRoles, tokenFor } from '../support/fixtures';
 import {
   api,
   createFolder,
@@ -27,6 +27,7 @@ describe('rules API: storage, validation, tenancy, Sieve, preview and apply', fu
   before(async () => {
     w = await rulesWorld('rulesapi');
     [a, b] = w.people;
+    await grantRoles(w.app, w.tenantId, w.people[2]!.memberId, ['admin']);
     adminToken = w.app.services.jwt.sign({
       tenantId: w.tenantId,
       memberId: w.people[2]!.memberId,

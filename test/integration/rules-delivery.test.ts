@@ -10,6 +10,7 @@ import {
   type Person,
   type RulesWorld,
 } from './rules-support';
+import { grantRoles } from '../support/fixtures';
 
 const enc = (s: string) => `=?UTF-8?B?${Buffer.from(s).toString('base64')}?=`;
 
@@ -289,6 +290,7 @@ describe('rules at delivery: every condition and action through the real pipelin
   });
 
   it('organization rules run first, and stop ends evaluation', async () => {
+    await grantRoles(w.app, w.tenantId, b.memberId, ['admin']);
     const admin = api(
       w.app,
       w.app.services.jwt.sign({ tenantId: w.tenantId, memberId: b.memberId, roles: ['admin'], scope: 'full' })

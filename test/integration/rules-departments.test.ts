@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createLocalUser, createTenant, tokenFor } from '../support/fixtures';
+import { createLocalUser, createTenant, grantRoles, tokenFor } from '../support/fixtures';
 import { api, eml, mailOf, rulesWorld, targetsOf, type Person, type RulesWorld } from './rules-support';
 
 /** The rule editor's department picker and the "sender's department" condition, through the API. */
@@ -71,6 +71,7 @@ describe('rules: sender department condition and the department directory', func
     await me.get(`/directory/departments?ids=${many}`).expect(400);
     await request(w.app.url).get('/api/v1/directory/departments').expect(401);
     // an auditor-only account has no business with the directory
+    await grantRoles(w.app, w.tenantId, a.memberId, ['auditor', 'admin']);
     const auditor = tokenFor(w.app, w.tenantId, a.memberId, ['auditor']);
     await request(w.app.url)
       .get('/api/v1/directory/departments')

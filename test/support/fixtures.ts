@@ -36,7 +36,23 @@ export async function createLocalUser(
   return { member: created.member, username, password };
 }
 
-/** A full-scope token for a member, signed like a real sign-in would be. */
+/**
+ * Gives a member more roles. The member row is what counts: a token never grants a role its member
+ * lacks, so a test wanting an admin token for a synced employee grants the role first.
+ */
+export async function grantRoles(
+  app: TestApp,
+  tenantId: string,
+  memberId: string,
+  roles: Role[],
+): Promise<void> {
+  await app.ds.query(
+    `UPDATE members SET roles = ARRAY(SELECT DISTINCT unnest(roles || $3::text[])) WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, memberId, roles],
+  );
+}
+
+/** A full-scope token for a member, signed like a real sign-in would be (token generation 0). */
 export function tokenFor(app: TestApp, tenantId: string, memberId: string, roles: Role[]): string {
   return app.services.jwt.sign({ tenantId, memberId, roles, scope: 'full' }).token;
 }

@@ -60,29 +60,39 @@ function AppPasswords({ m }: { m: AdminMemberDto }) {
           </List.Item>
         )}
       />
-      <Popconfirm
-        title={t('moRevokeConfirm')}
-        onConfirm={() =>
-          void run(
-            'revoke',
-            async () => {
-              const r = await memberOps.revokeAppPasswords(m.id);
-              await list.reload();
-              return r;
-            },
-            t('moRevoked'),
-          )
-        }
-      >
-        <Button
-          danger
-          disabled={!list.data?.length}
-          loading={busy === 'revoke'}
-          data-testid="revoke-app-passwords"
+      <Space wrap>
+        <Popconfirm
+          title={t('moRevokeConfirm')}
+          onConfirm={() =>
+            void run(
+              'revoke',
+              async () => {
+                const r = await memberOps.revokeAppPasswords(m.id);
+                await list.reload();
+                return r;
+              },
+              t('moRevoked'),
+            )
+          }
         >
-          {t('moRevokeAll')}
-        </Button>
-      </Popconfirm>
+          <Button
+            danger
+            disabled={!list.data?.length}
+            loading={busy === 'revoke'}
+            data-testid="revoke-app-passwords"
+          >
+            {t('moRevokeAll')}
+          </Button>
+        </Popconfirm>
+        <Popconfirm
+          title={t('moEndSessionsConfirm')}
+          onConfirm={() => void run('sessions', () => memberOps.endSessions(m.id), t('moSessionsEnded'))}
+        >
+          <Button loading={busy === 'sessions'} data-testid="end-sessions">
+            {t('moEndSessions')}
+          </Button>
+        </Popconfirm>
+      </Space>
     </Space>
   );
 }

@@ -79,6 +79,8 @@ export class AccountService {
         { tenantId: actor.tenantId, id: member.id },
         { passwordHash, isPasswordChangeRequired: false },
       );
+      // Every session signed with the old password ends (this one too: the client signs in again).
+      await em.increment(Member, { tenantId: actor.tenantId, id: member.id }, 'tokenGeneration', 1);
       await this.d.audit.record(em, {
         tenantId: actor.tenantId,
         actorType: 'member',
@@ -86,6 +88,22 @@ export class AccountService {
         action: 'auth.password_changed',
         targetType: 'member',
         targetId: member.id,
+        ctx,
+      });
+    });
+  }
+
+  /** "Sign out everywhere": every token of this member, the caller's own included, is refused from now on. */
+  async signOutEverywhere(actor: Actor, ctx: RequestContext): Promise<void> {
+    await this.d.ds.transaction(async (em) => {
+      await em.increment(Member, { tenantId: actor.tenantId, id: actor.memberId }, 'tokenGeneration', 1);
+      await this.d.audit.record(em, {
+        tenantId: actor.tenantId,
+        actorType: 'member',
+        actorId: actor.memberId,
+        action: 'auth.signed_out_everywhere',
+        targetType: 'member',
+        targetId: actor.memberId,
         ctx,
       });
     });

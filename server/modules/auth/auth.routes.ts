@@ -68,6 +68,18 @@ export function registerAuthRoutes(
 
   api.route(
     {
+      method: 'post',
+      path: '/auth/sign-out',
+      summary: 'Sign out everywhere: every session of this account ends, this one included',
+      tag: 'auth',
+      auth: { allowEnrollScope: true },
+      response: null,
+    },
+    ({ actor, ctx }) => s.accounts.signOutEverywhere(actor, ctx),
+  );
+
+  api.route(
+    {
       method: 'get',
       path: '/admin/security-policy',
       summary: 'Password sign-in policy: 2FA requirement and lockout thresholds',

@@ -85,7 +85,11 @@ export class ExternalLoginService {
       });
     });
     member.roles = roles;
-    const session = this.d.jwt.sign({ tenantId, memberId: member.id, roles, scope: 'full' });
+    const session = this.d.jwt.sign(
+      { tenantId, memberId: member.id, roles, scope: 'full' },
+      undefined,
+      member.tokenGeneration,
+    );
     return {
       token: session.token,
       expiresAt: session.expiresAt.toISOString(),

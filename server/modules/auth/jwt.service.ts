@@ -18,6 +18,8 @@ const Claims = z.object({
   tid: z.uuid(),
   roles: z.array(Role).min(1),
   scope: TokenScope,
+  /** The member's token generation when signed (absent on tokens from before revocation existed: 0). */
+  gen: z.number().int().min(0).default(0),
   // jsonwebtoken checks exp only when present: a token without one would never expire.
   exp: z.number().int(),
 });
@@ -29,11 +31,16 @@ export class JwtService {
     private readonly clock: Clock,
   ) {}
 
-  sign(actor: Actor, ttlSeconds = this.options.ttlSeconds): { token: string; expiresAt: Date } {
+  /** `generation` is the member's current token generation (members.token_generation). */
+  sign(
+    actor: Actor,
+    ttlSeconds = this.options.ttlSeconds,
+    generation = 0,
+  ): { token: string; expiresAt: Date } {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     const exp = nowSeconds + ttlSeconds;
     const token = jwt.sign(
-      { tid: actor.tenantId, roles: actor.roles, scope: actor.scope, iat: nowSeconds, exp },
+      { tid: actor.tenantId, roles: actor.roles, scope: actor.scope, gen: generation, iat: nowSeconds, exp },
       this.options.key,
       {
         algorithm: 'HS256',
@@ -46,6 +53,11 @@ export class JwtService {
   }
 
   verify(token: string): Actor {
+    return this.verifyWithGeneration(token).actor;
+  }
+
+  /** Verifies the signature and claims; the caller checks the generation against the member row. */
+  verifyWithGeneration(token: string): { actor: Actor; generation: number } {
     let payload: unknown;
     try {
       payload = jwt.verify(token, this.options.key, {
@@ -63,10 +75,13 @@ export class JwtService {
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError('The access token is not valid');
     return {
-      tenantId: claims.data.tid,
-      memberId: claims.data.sub,
-      roles: claims.data.roles,
-      scope: claims.data.scope,
+      actor: {
+        tenantId: claims.data.tid,
+        memberId: claims.data.sub,
+        roles: claims.data.roles,
+        scope: claims.data.scope,
+      },
+      generation: claims.data.gen,
     };
   }
 }

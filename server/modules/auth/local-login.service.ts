@@ -123,6 +123,7 @@ export class LocalLoginService {
     const session = this.d.jwt.sign(
       { tenantId: tenant.id, memberId: member.id, roles: member.roles, scope },
       scope === 'enroll' ? 15 * 60 : undefined,
+      member.tokenGeneration,
     );
     return {
       token: session.token,

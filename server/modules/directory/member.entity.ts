@@ -33,6 +33,10 @@ export class Member {
   @Column({ type: 'text', default: 'active' })
   status!: MemberStatus;
 
+  /** Tokens signed under an older generation are refused (see TokenAuthenticator). */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration!: number;
+
   @Column({ name: 'password_hash', type: 'text', nullable: true })
   passwordHash!: string | null;
 

@@ -41,6 +41,19 @@ export function registerMemberOpsRoutes(api: ApiRegistry, ops: MemberOpsService)
   );
   api.route(
     {
+      method: 'post',
+      path: '/admin/members/:id/sessions/revoke',
+      summary:
+        'Sign a member out everywhere: every H5 and console session ends on its next request (audited)',
+      tag: TAG,
+      auth: { roles: ['admin'] },
+      params: IdParams,
+      response: null,
+    },
+    ({ actor, params, ctx }) => ops.endSessions(actor, params.id, ctx),
+  );
+  api.route(
+    {
       method: 'get',
       path: '/admin/members/:id/auto-reply',
       summary: "A member's vacation auto-reply",

@@ -81,6 +81,26 @@ export class MemberOpsService {
     });
   }
 
+  /** Every session of the member (H5, console) ends on its next request: their tokens are refused. */
+  async endSessions(actor: Actor, memberId: string, ctx: RequestContext): Promise<void> {
+    await this.member(actor, memberId);
+    await this.d.ds.transaction(async (em) => {
+      await em.query(
+        `UPDATE members SET token_generation = token_generation + 1 WHERE tenant_id = $1 AND id = $2`,
+        [actor.tenantId, memberId],
+      );
+      await this.d.audit.record(em, {
+        tenantId: actor.tenantId,
+        actorType: 'member',
+        actorId: actor.memberId,
+        action: 'member.sessions_ended',
+        targetType: 'member',
+        targetId: memberId,
+        ctx,
+      });
+    });
+  }
+
   async autoReply(actor: Actor, memberId: string): Promise<AutoReplyDto> {
     return this.d.autoReplies.get(await this.as(actor, memberId));
   }

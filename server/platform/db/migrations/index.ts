@@ -15,6 +15,7 @@ import { AuthThrottle1763901400000 } from './1763901400000-auth-throttle';
 import { GroupAdmin1763901300000 } from './1763901300000-group-admin';
 import { OutboundClaims1763901600000 } from './1763901600000-outbound-claims';
 import { ExportFormats1763901900000 } from './1763901900000-export-formats';
+import { TokenGeneration1763902300000 } from './1763902300000-token-generation';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   AuthThrottle1763901400000,
   OutboundClaims1763901600000,
   ExportFormats1763901900000,
+  TokenGeneration1763902300000,
 ];
