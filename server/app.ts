@@ -624,6 +624,7 @@ export function createHttp(deps: AppDeps, services: Services): Express {
     api,
     mounts: staticAppMounts(),
     readiness: () => readiness(deps.ds),
+    exposeInternals: deps.config.env === 'test',
   });
 }
 

@@ -17,6 +17,8 @@ export interface HttpAppOptions {
   /** Extra routers mounted before the API (callbacks, static clients). */
   mounts?: { path: string; handler: express.RequestHandler | express.Router }[];
   trustProxy?: boolean | string;
+  /** Tests only: unexpected errors carry their message in the envelope. */
+  exposeInternals?: boolean;
 }
 
 export function createHttpApp(options: HttpAppOptions): Express {
@@ -60,6 +62,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
   for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
   app.use(API_BASE, options.api.router);
   app.use(notFoundHandler);
-  app.use(createErrorHandler(options.logger));
+  app.use(createErrorHandler(options.logger, options.exposeInternals));
   return app;
 }

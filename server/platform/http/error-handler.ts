@@ -33,6 +33,17 @@ export function toAppError(err: unknown): AppError | undefined {
     return new AppError(ErrorCodes.conflict, 409, 'A referenced record does not exist', { cause: err });
   if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008')
     return new AppError(ErrorCodes.badRequest, 400, 'A value has an invalid format', { cause: err });
+  // A deadlock or serialization failure: nothing was written, the same request will most likely pass.
+  if (sqlState === '40P01' || sqlState === '40001')
+    return new AppError(
+      ErrorCodes.unavailable,
+      503,
+      'The server was busy with a conflicting change, try again',
+      {
+        cause: err,
+        headers: { 'Retry-After': '1' },
+      },
+    );
   if (sqlState === '57P01' || sqlState === '57P03' || sqlState === '08006' || sqlState === '08001')
     return new AppError(ErrorCodes.unavailable, 503, 'The database is unavailable, try again shortly', {
       cause: err,
@@ -49,14 +60,23 @@ export function errorEnvelope(
   return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
 }
 
-export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * `exposeInternals` (tests only) puts an unexpected error's message in the envelope's details, so a
+ * failing test says what broke instead of "something went wrong".
+ */
+export function createErrorHandler(logger: Logger, exposeInternals = false): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const requestId = req.id ?? 'unknown';
     const appError = toAppError(err);
     if (!appError) {
       logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
-      res.status(500).json(errorEnvelope(ErrorCodes.internal, 'Something went wrong on our side', requestId));
+      const details = exposeInternals
+        ? { internal: String((err as Error)?.stack ?? err).slice(0, 2000) }
+        : undefined;
+      res
+        .status(500)
+        .json(errorEnvelope(ErrorCodes.internal, 'Something went wrong on our side', requestId, details));
       return;
     }
     if (appError.status >= 500) logger.error({ err, requestId }, appError.message);

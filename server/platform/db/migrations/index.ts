@@ -16,6 +16,7 @@ import { GroupAdmin1763901300000 } from './1763901300000-group-admin';
 import { OutboundClaims1763901600000 } from './1763901600000-outbound-claims';
 import { ExportFormats1763901900000 } from './1763901900000-export-formats';
 import { TokenGeneration1763902300000 } from './1763902300000-token-generation';
+import { BlobReferenceIndexes1763902400000 } from './1763902400000-blob-reference-indexes';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   OutboundClaims1763901600000,
   ExportFormats1763901900000,
   TokenGeneration1763902300000,
+  BlobReferenceIndexes1763902400000,
 ];
